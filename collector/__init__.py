@@ -1,0 +1,1 @@
+"""Resolve pasted YouTube channel identifiers to channel IDs and collect each channel's data."""
