@@ -1,0 +1,66 @@
+"""The Celery app, started as ``celery -A collector.celery_app worker -Q collector``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery, signals
+
+from . import redaction
+from .config import ConfigError, Settings, get_settings
+from .runtime import reset_runtime
+
+TASK_NAME = "process_channel_job"
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("collector", broker=settings.effective_broker_url, include=["collector.tasks"])
+    app.conf.update(
+        accept_content=["json"],
+        task_serializer="json",
+        result_serializer="json",
+        # Our own state lives in Redis under collector:*; Celery keeps no results.
+        task_ignore_result=True,
+        result_backend=None,
+        task_default_queue=settings.queue,
+        task_routes={TASK_NAME: {"queue": settings.queue}},
+        # A message is acknowledged only once its job is recorded, and handed back if the
+        # process running it dies, so no job is lost with its worker.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout},
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        worker_hijack_root_logger=True,
+    )
+    return app
+
+
+app = make_celery(get_settings())
+
+
+@signals.worker_init.connect
+def _check_configuration(**_: Any) -> None:
+    # Fail at start-up with one clear line rather than on every job.
+    try:
+        get_settings().require_api_keys()
+    except ConfigError as error:
+        raise SystemExit(f"collector: {error}") from None
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _redact_logs(logger: logging.Logger, **_: Any) -> None:
+    redactor = redaction.RedactSecrets(get_settings().youtube_api_keys)
+    for handler in logger.handlers:
+        handler.addFilter(redactor)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+@signals.worker_process_init.connect
+def _forget_parent_connections(**_: Any) -> None:
+    reset_runtime()

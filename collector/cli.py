@@ -1,0 +1,205 @@
+"""The ``collector`` command: submit runs, watch them, resolve identifiers in-process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import redis
+
+from .client import CollectorClient, RunNotFound
+from .config import ConfigError, get_settings
+from .errors import CollectorError
+from .models import Job, Run
+
+
+class CommandError(Exception):
+    """Ends the command with this one-line message on stderr and exit status 1."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.command(args))
+    except CommandError as error:
+        print(f"collector: {error}", file=sys.stderr)
+        return 1
+    except RunNotFound as error:
+        print(f"collector: {error}", file=sys.stderr)
+        return 1
+    except ConfigError as error:
+        print(f"collector: {error}", file=sys.stderr)
+        return 1
+    except redis.exceptions.ConnectionError:
+        print(f"collector: cannot reach Redis at {_public_url(get_settings().redis_url)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="collector", description="Resolve YouTube channel identifiers and collect channel data."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    submit = commands.add_parser("submit", help="create a run of identifiers")
+    submit.add_argument("identifiers", nargs="*", metavar="IDENT")
+    submit.add_argument("--file", help="a file with one identifier a line ('-' for stdin)")
+    submit.add_argument("--wait", action="store_true", help="wait for the run to complete")
+    submit.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait (--wait)")
+    submit.add_argument("--json", action="store_true", help="print JSON")
+    submit.set_defaults(command=_submit)
+
+    status = commands.add_parser("status", help="show a run and its jobs")
+    status.add_argument("run_id", metavar="RUN_ID")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(command=_status)
+
+    resolve = commands.add_parser("resolve", help="resolve identifiers now, without the queue")
+    resolve.add_argument("identifiers", nargs="+", metavar="IDENT")
+    resolve.add_argument("--json", action="store_true", help="print JSON")
+    resolve.set_defaults(command=_resolve)
+    return parser
+
+
+def _submit(args: argparse.Namespace) -> int:
+    identifiers = list(args.identifiers)
+    if args.file:
+        identifiers += _read_identifiers(args.file)
+    if not identifiers:
+        raise CommandError("nothing to submit: give identifiers or --file")
+    client = CollectorClient()
+    run_id = client.create_run(identifiers)
+    if not args.wait:
+        print(json.dumps({"run_id": run_id}) if args.json else run_id)
+        return 0
+    print(f"run {run_id}: {len(identifiers)} jobs", file=sys.stderr)
+    run = _wait_with_progress(client, run_id, args.timeout, sys.stderr)
+    _print_run(client, run, as_json=args.json)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    client = CollectorClient()
+    _print_run(client, client.get_run(args.run_id), as_json=args.json)
+    return 0
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from .runtime import get_runtime
+
+    resolver = get_runtime().resolver
+    results: list[dict[str, Any]] = []
+    for text in args.identifiers:
+        try:
+            resolution = resolver.resolve(text)
+        except CollectorError as error:
+            results.append({"input": text, "channel_id": None, "error": error.as_record(), "data": None})
+        else:
+            channel = resolution.channel
+            results.append(
+                {
+                    "input": text,
+                    "channel_id": channel.channel_id,
+                    "error": None,
+                    "data": channel.to_dict(),
+                    "route": resolution.route,
+                    "units": resolution.units,
+                }
+            )
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        for result in results:
+            detail = result["data"]["title"] if result["data"] else _error_text(result["error"])
+            print(f"{result['input']}\t{result['channel_id'] or '-'}\t{detail}")
+    return 0
+
+
+def _read_identifiers(path: str) -> list[str]:
+    try:
+        if path == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            with open(path, encoding="utf-8") as file:
+                lines = file.read().splitlines()
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}") from None
+    return [line.strip() for line in lines if line.strip()]
+
+
+def _wait_with_progress(client: CollectorClient, run_id: str, timeout: float, out: TextIO) -> Run:
+    deadline = time.monotonic() + timeout
+    interactive = out.isatty()
+    shown = None
+    while True:
+        run = client.get_run(run_id)
+        line = _progress_line(run)
+        if line != shown:
+            out.write(("\r" + line) if interactive else line + "\n")
+            out.flush()
+            shown = line
+        if run.is_complete:
+            if interactive:
+                out.write("\n")
+            return run
+        if time.monotonic() >= deadline:
+            if interactive:
+                out.write("\n")
+            raise CommandError(f"run {run_id} not complete after {timeout:g} s (still running)")
+        time.sleep(0.25)
+
+
+def _progress_line(run: Run, width: int = 30) -> str:
+    done, failed = run.counts["DONE"], run.counts["FAILED"]
+    filled = (done + failed) * width // max(run.total, 1)
+    return f"[{'#' * filled}{'.' * (width - filled)}] done {done}, failed {failed}, total {run.total}"
+
+
+def run_document(run: Run, jobs: list[Job]) -> dict[str, Any]:
+    """The documented, stable JSON shape of a run; fields may be added, never renamed."""
+    document = run.to_dict()
+    document["jobs"] = [job.to_dict() for job in jobs]
+    return document
+
+
+def _print_run(client: CollectorClient, run: Run, *, as_json: bool) -> None:
+    jobs = client.all_jobs(run.run_id)
+    if as_json:
+        print(json.dumps(run_document(run, jobs), ensure_ascii=False, indent=2))
+        return
+    counts = ", ".join(f"{status} {count}" for status, count in run.counts.items())
+    print(f"run {run.run_id} {run.status}: {counts}, total {run.total}, {run.units} units")
+    rows = [("INPUT", "STATUS", "CHANNEL_ID", "TITLE OR ERROR")]
+    for job in jobs:
+        detail = (job.data or {}).get("title", "") if job.error is None else _error_text(job.error)
+        rows.append((_clip(job.input, 40), str(job.status), job.channel_id or "-", _clip(detail, 60)))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
+
+
+def _error_text(error: dict[str, Any] | None) -> str:
+    return f"{error['code']}: {error['message']}" if error else ""
+
+
+def _clip(text: str, limit: int) -> str:
+    text = text.replace("\n", " ").replace("\t", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _public_url(url: str) -> str:
+    """The URL without a password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Settings from the environment and an optional ``.env`` file, read once and validated.
+
+Importing this module needs no environment: ``get_settings()`` reads it on first use, and only
+the worker checks at start-up that API keys are configured (``Settings.require_api_keys``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from dotenv import dotenv_values
+
+DEFAULT_YOUTUBE_API_BASE_URL = "https://www.googleapis.com/youtube/v3"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str = "redis://localhost:6379/0"
+    broker_url: str = ""  # empty: the broker is redis_url
+    key_prefix: str = "collector:"
+    queue: str = "collector"
+    youtube_api_keys: tuple[str, ...] = field(default=(), repr=False)
+    youtube_api_base_url: str = DEFAULT_YOUTUBE_API_BASE_URL
+    http_connect_timeout: float = 5.0
+    http_read_timeout: float = 15.0
+    run_ttl_seconds: int = 30 * 24 * 3600
+    task_soft_time_limit: int = 120
+    task_time_limit: int = 150
+    visibility_timeout: int = 600
+    job_lease_seconds: int = 180
+    max_attempts: int = 3
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or self.redis_url
+
+    def require_api_keys(self) -> tuple[str, ...]:
+        if not self.youtube_api_keys:
+            raise ConfigError(
+                "YOUTUBE_API_KEYS is not set: give one or more YouTube Data API keys, "
+                "comma-separated, in the environment or in .env"
+            )
+        return self.youtube_api_keys
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        reader = _Reader(env)
+        settings = cls(
+            redis_url=reader.text("REDIS_URL", cls.redis_url),
+            broker_url=reader.text("CELERY_BROKER_URL", ""),
+            key_prefix=reader.text("COLLECTOR_KEY_PREFIX", cls.key_prefix),
+            queue=reader.text("COLLECTOR_QUEUE", cls.queue),
+            youtube_api_keys=reader.csv("YOUTUBE_API_KEYS"),
+            youtube_api_base_url=reader.text(
+                "YOUTUBE_API_BASE_URL", DEFAULT_YOUTUBE_API_BASE_URL
+            ).rstrip("/"),
+            http_connect_timeout=reader.number("COLLECTOR_HTTP_CONNECT_TIMEOUT", 5.0),
+            http_read_timeout=reader.number("COLLECTOR_HTTP_READ_TIMEOUT", 15.0),
+            run_ttl_seconds=reader.integer("COLLECTOR_RUN_TTL_SECONDS", cls.run_ttl_seconds),
+            task_soft_time_limit=reader.integer("COLLECTOR_TASK_SOFT_TIME_LIMIT", 120),
+            task_time_limit=reader.integer("COLLECTOR_TASK_TIME_LIMIT", 150),
+            visibility_timeout=reader.integer("COLLECTOR_VISIBILITY_TIMEOUT", 600),
+            job_lease_seconds=reader.integer("COLLECTOR_JOB_LEASE_SECONDS", 180),
+            max_attempts=reader.integer("COLLECTOR_MAX_ATTEMPTS", 3),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        # A message must never be redelivered while its task may still be running, and a
+        # lease must outlive the task's hard limit, or a live job would be taken over.
+        if not self.task_soft_time_limit < self.task_time_limit < self.visibility_timeout:
+            raise ConfigError(
+                "need COLLECTOR_TASK_SOFT_TIME_LIMIT < COLLECTOR_TASK_TIME_LIMIT "
+                "< COLLECTOR_VISIBILITY_TIMEOUT"
+            )
+        if self.job_lease_seconds <= self.task_time_limit:
+            raise ConfigError("COLLECTOR_JOB_LEASE_SECONDS must exceed COLLECTOR_TASK_TIME_LIMIT")
+        if self.max_attempts < 1:
+            raise ConfigError("COLLECTOR_MAX_ATTEMPTS must be at least 1")
+
+
+class _Reader:
+    """Typed reads of string settings; errors name the variable."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def text(self, name: str, default: str) -> str:
+        value = self._env.get(name, "").strip()
+        return value or default
+
+    def csv(self, name: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in self._env.get(name, "").split(",") if part.strip())
+
+    def integer(self, name: str, default: int) -> int:
+        raw = self._env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+    def number(self, name: str, default: float) -> float:
+        raw = self._env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def load_environment(dotenv_path: str = ".env") -> dict[str, str]:
+    """The process environment over the values of ``.env`` (the environment wins)."""
+    values = {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}
+    values.update(os.environ)
+    return values
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env(load_environment())

@@ -1,0 +1,40 @@
+"""Every Redis key this service writes, in one place, under a configurable prefix.
+
+Celery's queue and kombu's own bookkeeping keys live beside these and ignore the prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str = "collector:"
+
+    def run(self, run_id: str) -> str:
+        """Hash: the run's fields and one counter per job status."""
+        return f"{self.prefix}run:{run_id}"
+
+    def run_jobs_by_status(self, run_id: str, status: str) -> str:
+        """Sorted set of the run's job ids in ``status``, scored by input position."""
+        return f"{self.prefix}run:{run_id}:status:{status}"
+
+    def job(self, run_id: str, job_id: str) -> str:
+        """Hash: one job's fields."""
+        return f"{self.prefix}job:{run_id}:{job_id}"
+
+    def job_pattern(self, run_id: str) -> str:
+        return f"{self.prefix}job:{run_id}:"
+
+    def leases(self) -> str:
+        """Sorted set of ``run_id:job_id`` of PROCESSING jobs, scored by lease deadline."""
+        return f"{self.prefix}leases"
+
+    def api_key_exhausted(self, fingerprint: str) -> str:
+        """String, present until the key's quota resets (Pacific midnight)."""
+        return f"{self.prefix}apikey:{fingerprint}:exhausted"
+
+    def api_key_disabled(self, fingerprint: str) -> str:
+        """String holding why the key is unusable (invalid, disabled)."""
+        return f"{self.prefix}apikey:{fingerprint}:disabled"

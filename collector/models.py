@@ -1,0 +1,95 @@
+"""The records this service stores and returns: runs, jobs, and a channel's data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class JobStatus(StrEnum):
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobStatus.DONE, JobStatus.FAILED)
+
+
+class RunStatus(StrEnum):
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+
+
+@dataclass(frozen=True)
+class ChannelData:
+    """What we collect about a channel; counts are integers, not the API's strings."""
+
+    channel_id: str
+    title: str
+    description: str
+    handle: str | None  # snippet.customUrl: "@name" today, a legacy name on old channels
+    published_at: str | None
+    country: str | None
+    default_language: str | None
+    thumbnail_url: str | None
+    subscriber_count: int | None  # None when the channel hides it
+    hidden_subscriber_count: bool
+    view_count: int | None
+    video_count: int | None
+    uploads_playlist_id: str | None
+    keywords: str | None
+    topic_categories: list[str] = field(default_factory=list)
+    fetched_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: str
+    run_id: str
+    input: str
+    status: JobStatus
+    channel_id: str | None
+    data: dict[str, Any] | None
+    error: dict[str, Any] | None
+    attempts: int
+    started_at: str | None
+    finished_at: str | None
+    route: str | None = None
+    units: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["status"] = str(self.status)
+        return record
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    status: RunStatus
+    total: int
+    counts: dict[str, int]
+    created_at: str
+    completed_at: str | None
+    units: int = 0
+
+    @property
+    def is_complete(self) -> bool:
+        return self.status is RunStatus.COMPLETED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": str(self.status),
+            "total": self.total,
+            "counts": dict(self.counts),
+            "created_at": self.created_at,
+            "completed_at": self.completed_at,
+            "units": self.units,
+        }

@@ -1,0 +1,75 @@
+"""Real Celery workers as subprocesses, started exactly as the README says."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+
+class WorkerProcess:
+    """``celery -A collector.celery_app worker -Q collector`` with its log in a file."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        env: dict[str, str],
+        concurrency: int = 4,
+        pool: str = "prefork",
+        extra_args: tuple[str, ...] = (),
+        wait_ready: bool = True,
+    ) -> None:
+        self.name = f"test-{uuid.uuid4().hex[:8]}"
+        self.log_path = workdir / f"{self.name}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        command = [
+            sys.executable, "-m", "celery", "-A", "collector.celery_app", "worker",
+            "-Q", "collector", "-c", str(concurrency), "--pool", pool, "--loglevel=INFO",
+            "-n", f"{self.name}@%h", "--without-gossip", "--without-mingle", *extra_args,
+        ]  # fmt: skip
+        # The worker's working directory is the test's, so no developer .env is read.
+        self.process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if wait_ready:
+            self.wait_for_log("ready.", timeout=30)
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited ({self.process.returncode}):\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"worker log never said {text!r}:\n{self.log()}")
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 20) -> None:
+        """Warm shutdown (SIGTERM), then SIGKILL of the whole group if it lingers."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+    def kill(self) -> None:
+        """SIGKILL the main process and every child, at once."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(10)
