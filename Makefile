@@ -1,0 +1,44 @@
+# Every target installs what it needs first, so each one works on a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONCURRENCY ?= 4
+POOL ?= prefork
+
+.PHONY: install run test test-fast test-slow lint format bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: install
+	$(BIN)/celery -A collector.celery_app worker -Q collector -c $(CONCURRENCY) --pool $(POOL) --loglevel=INFO
+
+test: install
+	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m slow
+
+test-fast: install
+	$(BIN)/pytest -m "not slow"
+
+test-slow: install
+	$(BIN)/pytest -m slow
+
+lint: install
+	$(BIN)/ruff check collector tests bench
+	$(BIN)/ruff format --check collector tests bench
+	$(BIN)/mypy collector
+
+format: install
+	$(BIN)/ruff format collector tests bench
+	$(BIN)/ruff check --fix collector tests bench
+
+bench: install
+	$(BIN)/python -m bench.throughput
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
