@@ -110,10 +110,10 @@ def parse_identifier(text: str) -> Identifier:
         return _parse_url(s)
     if _CHANNEL_ID.fullmatch(s):
         return Identifier(IdentifierKind.CHANNEL_ID, s)
-    if s.startswith("UC") and 22 <= len(s) <= 26:
+    if s.startswith("UC") and 22 <= len(s) <= 26 and len(s) != 24:
         raise _invalid(
             f"{_show(s)} looks like a channel ID but has {len(s)} characters, not 24 "
-            f"(write @{s} if it is a handle)"
+            f"(write {_show('@' + s)} if it is a handle)"
         )
     return Identifier(IdentifierKind.HANDLE, _handle(s))
 
@@ -140,7 +140,8 @@ def _parse_url(s: str) -> Identifier:
     host = (host.lower() if host.isascii() else host).removesuffix(".")
     if host not in _CHANNEL_HOSTS | _SHORT_HOSTS | _NOCOOKIE_HOSTS:
         # "john.doe" was probably meant as a handle; "youtube.com.evil.com" certainly not.
-        hint = f" (write @{s} if it is a handle)" if authority == s and "youtu" not in s else ""
+        handle_like = authority == s and "youtu" not in s
+        hint = f" (write {_show('@' + s)} if it is a handle)" if handle_like else ""
         raise _invalid(f"Not a YouTube link: {_show(s)}{hint}")
     if port not in _DEFAULT_PORTS:
         raise _invalid(f"Unexpected port in {_show(s)}")
@@ -181,7 +182,7 @@ def _route(s: str, segments: list[str], query: str) -> Identifier:
         raise _invalid(f"Watch link without a v= video ID: {_show(s)}")
     if route in _VIDEO_ROUTES and len(rest) == 1:
         # Both special embed names are 11 characters long, so they would pass as video IDs.
-        if rest[0] == "videoseries":
+        if route in ("embed", "v") and rest[0] == "videoseries":
             raise _invalid(f"Playlist links are not accepted: {_show(s)}")
         if route == "embed" and rest[0] == "live_stream":
             return _channel_id(_first_param(query, "channel") or "")
@@ -196,7 +197,7 @@ def _route(s: str, segments: list[str], query: str) -> Identifier:
     if route == "playlist":
         raise _invalid(f"Playlist links are not accepted: {_show(s)}")
     if route in _RESERVED:
-        raise _invalid(f"youtube.com/{_show(head)} is not a channel or a video page")
+        raise _invalid(f"{_show('/' + head)} is a YouTube page, not a channel or a video")
     _check_tab(s, rest)
     return Identifier(IdentifierKind.CUSTOM_URL, _name(head, "custom URL name"))
 
