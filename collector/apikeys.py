@@ -83,7 +83,9 @@ class KeyPool:
 
     def mark_exhausted(self, key: ApiKey) -> None:
         ttl = seconds_until_quota_reset()
-        if self._redis.set(self._redis_keys.api_key_exhausted(key.fingerprint), "1", ex=ttl, nx=True):
+        if self._redis.set(
+            self._redis_keys.api_key_exhausted(key.fingerprint), "1", ex=ttl, nx=True
+        ):
             log.warning("%s has spent its quota; unused until the reset in %d s", key, ttl)
 
     def mark_unusable(self, key: ApiKey, reason: str) -> None:

@@ -13,7 +13,9 @@ def parse_channel(item: dict[str, Any], fetched_at: str) -> ChannelData:
     try:
         return _parse(item, fetched_at)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise UpstreamError(f"malformed channel in the API's answer ({type(exc).__name__})") from None
+        raise UpstreamError(
+            f"malformed channel in the API's answer ({type(exc).__name__})"
+        ) from None
 
 
 def _parse(item: dict[str, Any], fetched_at: str) -> ChannelData:
@@ -69,7 +71,9 @@ def _count(value: Any) -> int | None:
 
 def _thumbnail(thumbnails: dict[str, Any]) -> str | None:
     for size in ("high", "medium", "default"):
-        url = thumbnails.get(size, {}).get("url") if isinstance(thumbnails.get(size), dict) else None
+        url = (
+            thumbnails.get(size, {}).get("url") if isinstance(thumbnails.get(size), dict) else None
+        )
         if isinstance(url, str):
             return url
     return None

@@ -35,7 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"collector: {error}", file=sys.stderr)
         return 1
     except redis.exceptions.ConnectionError:
-        print(f"collector: cannot reach Redis at {_public_url(get_settings().redis_url)}", file=sys.stderr)
+        print(
+            f"collector: cannot reach Redis at {_public_url(get_settings().redis_url)}",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130
@@ -43,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="collector", description="Resolve YouTube channel identifiers and collect channel data."
+        prog="collector",
+        description="Resolve YouTube channel identifiers and collect channel data.",
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -99,7 +103,9 @@ def _resolve(args: argparse.Namespace) -> int:
         try:
             resolution = resolver.resolve(text)
         except CollectorError as error:
-            results.append({"input": text, "channel_id": None, "error": error.as_record(), "data": None})
+            results.append(
+                {"input": text, "channel_id": None, "error": error.as_record(), "data": None}
+            )
         else:
             channel = resolution.channel
             results.append(
@@ -158,7 +164,9 @@ def _wait_with_progress(client: CollectorClient, run_id: str, timeout: float, ou
 def _progress_line(run: Run, width: int = 30) -> str:
     done, failed = run.counts["DONE"], run.counts["FAILED"]
     filled = (done + failed) * width // max(run.total, 1)
-    return f"[{'#' * filled}{'.' * (width - filled)}] done {done}, failed {failed}, total {run.total}"
+    return (
+        f"[{'#' * filled}{'.' * (width - filled)}] done {done}, failed {failed}, total {run.total}"
+    )
 
 
 def run_document(run: Run, jobs: list[Job]) -> dict[str, Any]:
@@ -178,10 +186,16 @@ def _print_run(client: CollectorClient, run: Run, *, as_json: bool) -> None:
     rows = [("INPUT", "STATUS", "CHANNEL_ID", "TITLE OR ERROR")]
     for job in jobs:
         detail = (job.data or {}).get("title", "") if job.error is None else _error_text(job.error)
-        rows.append((_clip(job.input, 40), str(job.status), job.channel_id or "-", _clip(detail, 60)))
+        rows.append(
+            (_clip(job.input, 40), str(job.status), job.channel_id or "-", _clip(detail, 60))
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+            + "  "
+            + row[3]
+        )
 
 
 def _error_text(error: dict[str, Any] | None) -> str:

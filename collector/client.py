@@ -1,9 +1,9 @@
 """The backend's API: create a run, read it, wait for it to complete.
 
-    from collector import client
-    run_id = client.create_run(["@GoogleDevelopers", "UC_x5XG1OV2P6uZZ5FSM9Ttw"])
-    run = client.wait(run_id, timeout=600)
-    jobs = client.get_jobs(run_id, status="FAILED")
+from collector import client
+run_id = client.create_run(["@GoogleDevelopers", "UC_x5XG1OV2P6uZZ5FSM9Ttw"])
+run = client.wait(run_id, timeout=600)
+jobs = client.get_jobs(run_id, status="FAILED")
 """
 
 from __future__ import annotations

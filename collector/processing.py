@@ -30,12 +30,12 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
     except CollectorError as error:
         outcome = _fail(store, run_id, job_id, error, spend)
     except SoftTimeLimitExceeded:
-        error = UpstreamError("the job ran out of time waiting on the YouTube API")
-        outcome = _fail(store, run_id, job_id, error, spend)
+        timed_out = UpstreamError("the job ran out of time waiting on the YouTube API")
+        outcome = _fail(store, run_id, job_id, timed_out, spend)
     except Exception:
         log.exception("job %s/%s failed unexpectedly", run_id, job_id)
-        error = CollectorError("unexpected error in the worker; see the worker log")
-        outcome = _fail(store, run_id, job_id, error, spend)
+        unexpected = CollectorError("unexpected error in the worker; see the worker log")
+        outcome = _fail(store, run_id, job_id, unexpected, spend)
     else:
         channel = resolution.channel
         outcome = store.finish_job(
@@ -61,7 +61,9 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
     return str(outcome)
 
 
-def _fail(store: Store, run_id: str, job_id: str, error: CollectorError, spend: Spend) -> FinishOutcome:
+def _fail(
+    store: Store, run_id: str, job_id: str, error: CollectorError, spend: Spend
+) -> FinishOutcome:
     log.info("job %s/%s FAILED %s: %s", run_id, job_id, error.code, error.message)
     return store.finish_job(
         run_id, job_id, JobStatus.FAILED, error=error.as_record(), units=spend.units

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -161,18 +161,24 @@ class Store:
         if not identifiers:
             raise ValueError("a run needs at least one identifier")
         now = utc_now()
-        jobs = [NewJob(job_id=str(index), identifier=text) for index, text in enumerate(identifiers)]
+        jobs = [
+            NewJob(job_id=str(index), identifier=text) for index, text in enumerate(identifiers)
+        ]
         pipe = self.redis.pipeline(transaction=True)
-        run_fields: dict[str, Any] = {
-            "run_id": run_id,
-            "status": str(RunStatus.RUNNING),
-            "created_at": now,
-            "total": len(jobs),
-            "units": 0,
-            **{status: 0 for status in STATUSES},
-        }
-        run_fields[JobStatus.PENDING] = len(jobs)
-        pipe.hset(self.keys.run(run_id), mapping=run_fields)
+        pipe.hset(
+            self.keys.run(run_id),
+            mapping={
+                "run_id": run_id,
+                "status": str(RunStatus.RUNNING),
+                "created_at": now,
+                "total": len(jobs),
+                "units": 0,
+                JobStatus.PENDING: len(jobs),
+                JobStatus.PROCESSING: 0,
+                JobStatus.DONE: 0,
+                JobStatus.FAILED: 0,
+            },
+        )
         for index, job in enumerate(jobs):
             pipe.hset(
                 self.keys.job(run_id, job.job_id),
@@ -246,7 +252,9 @@ class Store:
                 *fields,
             ],
         )
-        return [FinishOutcome.IGNORED, FinishOutcome.FINISHED, FinishOutcome.COMPLETED_RUN][result]
+        return [FinishOutcome.IGNORED, FinishOutcome.FINISHED, FinishOutcome.COMPLETED_RUN][
+            int(result)
+        ]
 
     def _transition_keys(self, run_id: str, job_id: str) -> list[str]:
         return [
@@ -259,7 +267,7 @@ class Store:
     # -- reading ------------------------------------------------------------------------
 
     def get_run(self, run_id: str) -> Run | None:
-        fields = self.redis.hgetall(self.keys.run(run_id))
+        fields = cast(dict[str, str], self.redis.hgetall(self.keys.run(run_id)))
         if not fields:
             return None
         return Run(
@@ -289,8 +297,11 @@ class Store:
             total = int(self.redis.hget(self.keys.run(run_id), "total") or 0)
             job_ids = [str(i) for i in range(offset, min(total, offset + limit))]
         else:
-            job_ids = self.redis.zrange(
-                self.keys.run_jobs_by_status(run_id, status), offset, offset + limit - 1
+            job_ids = cast(
+                list[str],
+                self.redis.zrange(
+                    self.keys.run_jobs_by_status(run_id, status), offset, offset + limit - 1
+                ),
             )
         pipe = self.redis.pipeline(transaction=False)
         for job_id in job_ids:
@@ -298,7 +309,7 @@ class Store:
         return [_job_from_fields(fields) for fields in pipe.execute() if fields]
 
     def get_job(self, run_id: str, job_id: str) -> Job | None:
-        fields = self.redis.hgetall(self.keys.job(run_id, job_id))
+        fields = cast(dict[str, str], self.redis.hgetall(self.keys.job(run_id, job_id)))
         return _job_from_fields(fields) if fields else None
 
     def all_jobs(self, run_id: str, *, page_size: int = 500) -> list[Job]:

@@ -52,7 +52,11 @@ def test_a_mixed_run_completes_with_every_job_terminal(
         (JobStatus.DONE, SECOND),
         (JobStatus.DONE, LEGACY),
     ]
-    assert [job.error["code"] for job in jobs[5:]] == ["not_found", "invalid_identifier", "invalid_identifier"]  # type: ignore[index]
+    assert [job.error["code"] for job in jobs[5:]] == [
+        "not_found",
+        "invalid_identifier",
+        "invalid_identifier",
+    ]  # type: ignore[index]
     assert all(job.attempts == 1 and job.finished_at for job in jobs)
 
     data = jobs[0].data
@@ -94,7 +98,11 @@ def test_the_cli_submits_waits_and_prints_the_documented_json(
     assert document["counts"] == {"PENDING": 0, "PROCESSING": 0, "DONE": 1, "FAILED": 1}
     first, second = document["jobs"]
     assert set(first) >= {"job_id", "input", "status", "channel_id", "error", "data"}
-    assert (first["status"], first["channel_id"], first["error"]) == ("DONE", GOOGLE_DEVELOPERS, None)
+    assert (first["status"], first["channel_id"], first["error"]) == (
+        "DONE",
+        GOOGLE_DEVELOPERS,
+        None,
+    )
     assert second["error"]["code"] in ("invalid_identifier", "not_found")
     assert "done 1, failed 1, total 2" in result.stderr
     assert API_KEY not in result.stdout + result.stderr

@@ -13,7 +13,9 @@ from collector.store import FinishOutcome, StartOutcome, Store
 
 
 def make_store(client: redis.Redis, *, max_attempts: int = 3, ttl: int = 3600) -> Store:
-    return Store(client, Keys("t:"), run_ttl_seconds=ttl, lease_seconds=60, max_attempts=max_attempts)
+    return Store(
+        client, Keys("t:"), run_ttl_seconds=ttl, lease_seconds=60, max_attempts=max_attempts
+    )
 
 
 @pytest.fixture
@@ -58,7 +60,12 @@ def test_jobs_move_through_processing_to_terminal_and_complete_the_run(store: St
     assert run.counts == {"PENDING": 0, "PROCESSING": 0, "DONE": 1, "FAILED": 1}
     assert run.units == 2
     done, failed = store.get_jobs("r1")
-    assert (done.status, done.channel_id, done.data, done.error) == (JobStatus.DONE, "UC1", {"n": 1}, None)
+    assert (done.status, done.channel_id, done.data, done.error) == (
+        JobStatus.DONE,
+        "UC1",
+        {"n": 1},
+        None,
+    )
     assert (failed.status, failed.error) == (JobStatus.FAILED, error)
     assert done.started_at and done.finished_at
 
@@ -70,7 +77,9 @@ def test_a_terminal_job_ignores_late_and_duplicate_deliveries(store: Store) -> N
     before = store.get_run("r1")
 
     assert store.start_job("r1", "0").outcome is StartOutcome.TERMINAL
-    assert store.finish_job("r1", "0", JobStatus.FAILED, error={"code": "x"}) is FinishOutcome.IGNORED
+    assert (
+        store.finish_job("r1", "0", JobStatus.FAILED, error={"code": "x"}) is FinishOutcome.IGNORED
+    )
 
     assert store.get_run("r1") == before
     job = store.get_job("r1", "0")
@@ -109,9 +118,8 @@ def test_jobs_can_be_paged_and_filtered_by_status_in_input_order(store: Store) -
         store.finish_job("r1", job_id, JobStatus.DONE, channel_id=f"UC{job_id}")
 
     assert [j.job_id for j in store.get_jobs("r1", status=JobStatus.DONE)] == ["2", "5", "7"]
-    assert [j.job_id for j in store.get_jobs("r1", status=JobStatus.PENDING, offset=2, limit=3)] == [
-        "3", "4", "6",
-    ]  # fmt: skip
+    pending_page = store.get_jobs("r1", status=JobStatus.PENDING, offset=2, limit=3)
+    assert [j.job_id for j in pending_page] == ["3", "4", "6"]
     assert [j.job_id for j in store.get_jobs("r1", offset=8, limit=5)] == ["8", "9"]
     assert len(store.all_jobs("r1", page_size=3)) == 10
 

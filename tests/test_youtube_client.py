@@ -27,7 +27,9 @@ def http() -> httpx.Client:
         yield client
 
 
-def client_for(youtube: FakeYouTube, redis_client: redis.Redis, http: httpx.Client, *keys: str) -> YouTubeClient:
+def client_for(
+    youtube: FakeYouTube, redis_client: redis.Redis, http: httpx.Client, *keys: str
+) -> YouTubeClient:
     pool = KeyPool(keys or (API_KEY,), redis_client, Keys("t:"))
     return YouTubeClient(youtube.base_url, pool, http)
 
@@ -62,7 +64,9 @@ def test_a_spent_key_is_skipped_for_the_next_one(youtube, redis_client, http) ->
     assert [r.key for r in youtube.requests if r.status == 403] == [API_KEY]  # asked once only
 
 
-def test_every_key_spent_is_quota_exhausted_without_another_call(youtube, redis_client, http) -> None:
+def test_every_key_spent_is_quota_exhausted_without_another_call(
+    youtube, redis_client, http
+) -> None:
     youtube.add_key(API_KEY, budget=0)
     client = client_for(youtube, redis_client, http)
     with pytest.raises(QuotaExhausted):
@@ -82,7 +86,9 @@ def test_unusable_keys_end_in_no_usable_keys(youtube, redis_client, http, state:
     assert API_KEY not in str(caught.value)
 
 
-@pytest.mark.parametrize("fault", ["500", "503", "429", "rateLimitExceeded", "malformed", "truncated", "reset"])
+@pytest.mark.parametrize(
+    "fault", ["500", "503", "429", "rateLimitExceeded", "malformed", "truncated", "reset"]
+)
 def test_transient_failures_are_upstream_errors(youtube, redis_client, http, fault: str) -> None:
     youtube.fail_next(1, fault)
     with pytest.raises(UpstreamError) as caught:
@@ -101,7 +107,10 @@ def test_the_reason_comes_from_details_before_errors(youtube) -> None:
     body = {
         "error": {
             "errors": [{"reason": "badRequest"}],
-            "details": [{"@type": "type.googleapis.com/google.rpc.Help"}, {"reason": "API_KEY_INVALID"}],
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.Help"},
+                {"reason": "API_KEY_INVALID"},
+            ],
         }
     }
     assert error_reason(body) == "API_KEY_INVALID"
