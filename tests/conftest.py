@@ -2,7 +2,7 @@
 
 Redis is the real server at ``COLLECTOR_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379``);
 each pytest-xdist worker gets its own database number, emptied with FLUSHDB before and after
-each test, since Celery's queue and kombu's keys ignore our key prefix.
+each test, since Celery's queue and kombu's keys ignore our key prefix. Never FLUSHALL.
 """
 
 from __future__ import annotations
@@ -22,14 +22,15 @@ from tests.workers import WorkerProcess
 API_KEY = "AIzaSyTESTkey0000000000000000000000001"
 SECOND_API_KEY = "AIzaSyTESTkey0000000000000000000000002"
 
-FIRST_TEST_DB = 8  # databases 8..15: one per parallel test process
 
 
 def _test_redis_url() -> str:
+    """Database COLLECTOR_TEST_REDIS_DB (default 8), plus one per parallel test process."""
     base = os.environ.get("COLLECTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+    first = int(os.environ.get("COLLECTOR_TEST_REDIS_DB", "8"))
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker.removeprefix("gw") or 0)
-    return f"{base}/{FIRST_TEST_DB + index % 8}"
+    return f"{base}/{(first + index) % 16}"
 
 
 @pytest.fixture(scope="session")
