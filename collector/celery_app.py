@@ -9,7 +9,7 @@ from celery import Celery, signals
 
 from . import redaction
 from .config import ConfigError, Settings, get_settings
-from .runtime import reset_runtime
+from .runtime import connections_for, get_runtime, reset_runtime, set_concurrency
 
 TASK_NAME = "process_channel_job"
 
@@ -31,7 +31,14 @@ def make_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout},
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout,
+            "max_connections": connections_for(settings.worker_concurrency),
+        },
+        broker_pool_limit=connections_for(settings.worker_concurrency),
+        # The pool and its size come from settings; ``-c``/``--pool`` on the command line win.
+        worker_pool=settings.worker_pool,
+        worker_concurrency=settings.worker_concurrency,
         task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
         worker_hijack_root_logger=True,
@@ -51,6 +58,21 @@ def _check_configuration(**_: Any) -> None:
         raise SystemExit(f"collector: {error}") from None
 
 
+@signals.worker_init.connect
+def _size_connection_pools(sender: Any, **_: Any) -> None:
+    # kombu's Redis pool (10 connections by default) and redis-py's refuse connections past
+    # their size, which fails acks and runs jobs twice at a high concurrency; so every pool is
+    # sized to the concurrency this worker really has (``-c`` may differ from the settings).
+    concurrency = sender.concurrency
+    if not isinstance(concurrency, int):
+        return
+    size = connections_for(concurrency)
+    conf = sender.app.conf
+    conf.broker_pool_limit = size
+    conf.broker_transport_options = {**conf.broker_transport_options, "max_connections": size}
+    set_concurrency(concurrency)
+
+
 @signals.after_setup_logger.connect
 @signals.after_setup_task_logger.connect
 def _redact_logs(logger: logging.Logger, **_: Any) -> None:
@@ -62,5 +84,8 @@ def _redact_logs(logger: logging.Logger, **_: Any) -> None:
 
 
 @signals.worker_process_init.connect
-def _forget_parent_connections(**_: Any) -> None:
+def _build_child_runtime(**_: Any) -> None:
+    # A prefork child forgets its parent's sockets, then builds its own clients now, so that
+    # its first job does not pay for them.
     reset_runtime()
+    get_runtime()

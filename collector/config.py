@@ -14,6 +14,8 @@ from functools import lru_cache
 from dotenv import dotenv_values
 
 DEFAULT_YOUTUBE_API_BASE_URL = "https://www.googleapis.com/youtube/v3"
+# The pools the worker is tested and measured with (gevent/eventlet are not: see the README).
+WORKER_POOLS = ("prefork", "threads", "solo")
 
 
 class ConfigError(ValueError):
@@ -36,6 +38,8 @@ class Settings:
     visibility_timeout: int = 600
     job_lease_seconds: int = 180
     max_attempts: int = 3
+    worker_pool: str = "prefork"
+    worker_concurrency: int = 4
 
     @property
     def effective_broker_url(self) -> str:
@@ -69,6 +73,8 @@ class Settings:
             visibility_timeout=reader.integer("COLLECTOR_VISIBILITY_TIMEOUT", 600),
             job_lease_seconds=reader.integer("COLLECTOR_JOB_LEASE_SECONDS", 180),
             max_attempts=reader.integer("COLLECTOR_MAX_ATTEMPTS", 3),
+            worker_pool=reader.text("COLLECTOR_POOL", cls.worker_pool),
+            worker_concurrency=reader.integer("COLLECTOR_CONCURRENCY", cls.worker_concurrency),
         )
         settings.validate()
         return settings
@@ -85,6 +91,12 @@ class Settings:
             raise ConfigError("COLLECTOR_JOB_LEASE_SECONDS must exceed COLLECTOR_TASK_TIME_LIMIT")
         if self.max_attempts < 1:
             raise ConfigError("COLLECTOR_MAX_ATTEMPTS must be at least 1")
+        if self.worker_pool not in WORKER_POOLS:
+            raise ConfigError(
+                f"COLLECTOR_POOL must be one of {', '.join(WORKER_POOLS)}, got {self.worker_pool!r}"
+            )
+        if self.worker_concurrency < 1:
+            raise ConfigError("COLLECTOR_CONCURRENCY must be at least 1")
 
 
 class _Reader:

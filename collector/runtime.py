@@ -1,8 +1,9 @@
 """The long-lived objects of one process: Redis pool, HTTP client, store, resolver.
 
 Built once per process on first use and shared by every thread of a threads pool (redis-py's
-pool and httpx's client are thread-safe). A prefork child must not inherit its parent's
-sockets, so ``reset_runtime`` is called after fork.
+pool and ``HttpClient`` are thread-safe), with their connection pools sized to the worker's
+concurrency. A prefork child must not inherit its parent's sockets, so ``reset_runtime`` is
+called after fork.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import httpx
 import redis
 
 from .apikeys import KeyPool
 from .config import Settings, get_settings
+from .httpclient import HttpClient
 from .keys import Keys
 from .resolver import Resolver
 from .store import Store
@@ -33,7 +34,16 @@ class Runtime:
         self.redis.close()
 
 
-def redis_client(settings: Settings, max_connections: int = 64) -> redis.Redis:
+# Connections beyond one per concurrent job: the consumer's own, health checks, a reaper.
+CONNECTION_HEADROOM = 4
+
+
+def connections_for(concurrency: int) -> int:
+    """How many connections to one server a process running ``concurrency`` jobs may need."""
+    return concurrency + CONNECTION_HEADROOM
+
+
+def redis_client(settings: Settings, max_connections: int) -> redis.Redis:
     # A blocking pool waits for a free connection instead of failing when every thread of a
     # large pool is talking to Redis at once.
     pool = redis.BlockingConnectionPool.from_url(
@@ -57,11 +67,13 @@ def make_store(settings: Settings, client: redis.Redis) -> Store:
     )
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    client = redis_client(settings)
-    http = httpx.Client(
-        timeout=httpx.Timeout(settings.http_read_timeout, connect=settings.http_connect_timeout),
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+def build_runtime(settings: Settings, concurrency: int) -> Runtime:
+    size = connections_for(concurrency)
+    client = redis_client(settings, max_connections=size)
+    http = HttpClient(
+        connect_timeout=settings.http_connect_timeout,
+        read_timeout=settings.http_read_timeout,
+        max_idle_per_host=size,
     )
     key_pool = KeyPool(settings.require_api_keys(), client, Keys(settings.key_prefix))
     youtube = YouTubeClient(settings.youtube_api_base_url, key_pool, http)
@@ -74,7 +86,14 @@ def build_runtime(settings: Settings) -> Runtime:
 
 
 _runtime: Runtime | None = None
+_concurrency: int | None = None
 _lock = threading.Lock()
+
+
+def set_concurrency(concurrency: int) -> None:
+    """The worker's real concurrency (``-c`` wins over COLLECTOR_CONCURRENCY), for sizing."""
+    global _concurrency
+    _concurrency = concurrency
 
 
 def get_runtime() -> Runtime:
@@ -82,7 +101,8 @@ def get_runtime() -> Runtime:
     if _runtime is None:
         with _lock:
             if _runtime is None:
-                _runtime = build_runtime(get_settings())
+                settings = get_settings()
+                _runtime = build_runtime(settings, _concurrency or settings.worker_concurrency)
     return _runtime
 
 

@@ -1,8 +1,8 @@
-"""The YouTube Data API v3 client over httpx.
+"""The YouTube Data API v3 client over ``collector.httpclient``.
 
-This is the one place where httpx exceptions and the API's error bodies become
+This is the one place where HTTP failures and the API's error bodies become
 ``collector.errors``. Keys travel in the ``X-Goog-Api-Key`` header, never in the URL, so that
-neither httpx's request log nor its exceptions (which carry the URL) can show one.
+no request log or exception that carries a URL can show one.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from .apikeys import ApiKey, KeyPool
 from .errors import ApiRequestRejected, CollectorError, UpstreamError
+from .httpclient import HttpClient, HttpError, HttpTimeout, Response
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ def error_reason(body: object) -> str | None:
 class YouTubeClient:
     """Calls API methods with a key from the pool, moving past keys that cannot serve."""
 
-    def __init__(self, base_url: str, key_pool: KeyPool, http: httpx.Client) -> None:
+    def __init__(self, base_url: str, key_pool: KeyPool, http: HttpClient) -> None:
         self.base_url = base_url.rstrip("/")
         self.key_pool = key_pool
         self.http = http
@@ -118,15 +117,14 @@ class YouTubeClient:
             raise _error_for(method, response.status_code, reason, spend)
         raise CollectorError(f"{method}: no key could serve the call")  # keys changed meanwhile
 
-    def _send(self, method: str, params: dict[str, str], key: ApiKey) -> httpx.Response:
+    def _send(self, method: str, params: dict[str, str], key: ApiKey) -> Response:
         url = self.base_url + METHOD_PATHS[method]
         try:
             return self.http.get(url, params=params, headers={"X-Goog-Api-Key": key.value})
-        except httpx.TimeoutException:
+        except HttpTimeout:
             raise UpstreamError(f"{method} timed out") from None
-        except httpx.HTTPError as exc:
-            # The exception's text may include the URL (never a key): keep only its class.
-            raise UpstreamError(f"{method} failed: {type(exc).__name__}") from None
+        except HttpError as exc:
+            raise UpstreamError(f"{method} failed: {exc}") from None
 
 
 def _error_for(method: str, status: int, reason: str | None, spend: Spend) -> CollectorError:
@@ -138,7 +136,7 @@ def _error_for(method: str, status: int, reason: str | None, spend: Spend) -> Co
     return ApiRequestRejected(described)
 
 
-def _json_or_none(response: httpx.Response) -> object:
+def _json_or_none(response: Response) -> object:
     try:
         return json.loads(response.content)
     except ValueError:

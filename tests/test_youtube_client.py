@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Iterator
+
 import pytest
 import redis
 
@@ -13,6 +14,7 @@ from collector.errors import (
     QuotaExhausted,
     UpstreamError,
 )
+from collector.httpclient import HttpClient
 from collector.keys import Keys
 from collector.youtube import Spend, YouTubeClient, error_reason
 from tests.conftest import API_KEY, SECOND_API_KEY
@@ -22,13 +24,14 @@ CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
 
 
 @pytest.fixture
-def http() -> httpx.Client:
-    with httpx.Client(timeout=httpx.Timeout(2.0)) as client:
-        yield client
+def http() -> Iterator[HttpClient]:
+    client = HttpClient(connect_timeout=2.0, read_timeout=2.0)
+    yield client
+    client.close()
 
 
 def client_for(
-    youtube: FakeYouTube, redis_client: redis.Redis, http: httpx.Client, *keys: str
+    youtube: FakeYouTube, redis_client: redis.Redis, http: HttpClient, *keys: str
 ) -> YouTubeClient:
     pool = KeyPool(keys or (API_KEY,), redis_client, Keys("t:"))
     return YouTubeClient(youtube.base_url, pool, http)

@@ -24,12 +24,13 @@ class WorkerProcess:
         pool: str = "prefork",
         extra_args: tuple[str, ...] = (),
         wait_ready: bool = True,
+        app: str = "collector.celery_app",
     ) -> None:
         self.name = f"test-{uuid.uuid4().hex[:8]}"
         self.log_path = workdir / f"{self.name}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         command = [
-            sys.executable, "-m", "celery", "-A", "collector.celery_app", "worker",
+            sys.executable, "-m", "celery", "-A", app, "worker",
             "-Q", "collector", "-c", str(concurrency), "--pool", pool, "--loglevel=INFO",
             "-n", f"{self.name}@%h", "--without-gossip", "--without-mingle", *extra_args,
         ]  # fmt: skip

@@ -1,0 +1,176 @@
+"""Throughput: jobs through the whole pipeline against bare Celery tasks that only wait.
+
+For each pool, in the same invocation and on the same Redis: (a) a run of fresh channel ids
+through ``create_run`` and a real worker, every job answered by the fake YouTube API after
+``--latency`` seconds; (b) as many bare Celery tasks that only sleep that long, on an app
+configured as ours, with the same pool and concurrency. The queue is filled before the worker
+starts; the clock runs from its first taken message to its last acknowledged one.
+
+    python -m bench.throughput [--rounds 2] [--latency 0.1] [--pools prefork:8:1000,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from collector.celery_app import make_celery
+from collector.client import CollectorClient
+from collector.config import Settings
+from collector.models import RunStatus
+from tests.fake_youtube import FakeYouTube
+
+from ._bare_app import BARE_TASK
+from ._common import (
+    API_KEY,
+    QUEUE,
+    bench_settings,
+    cpu_seconds,
+    describe_machine,
+    empty_database,
+    fresh_channel_ids,
+    queue_drained,
+    rss_bytes,
+    running_worker,
+    spread,
+    wait_until,
+)
+
+# pool: the ratio pipeline/bare it must reach (the issue's targets).
+TARGETS = {"prefork": 0.9, "threads": 0.7}
+DEFAULT_POOLS = "prefork:8:1000,threads:100:5000"
+
+
+@dataclass(frozen=True)
+class Figures:
+    jobs_per_second: float
+    cpu_ms_per_job: float
+    rss_mib: float
+
+
+def measure(
+    settings: Settings,
+    *,
+    pool: str,
+    concurrency: int,
+    jobs: int,
+    app: str,
+    fill: Callable[[], None],
+    latency: float,
+) -> Figures:
+    """Fill the queue, start a worker, time it from its first message to its last ack."""
+    client = empty_database()
+    fill()
+    env = {"BENCH_LATENCY": str(latency)}
+    with running_worker(settings, pool=pool, concurrency=concurrency, app=app, env=env) as worker:
+        pid = worker.process.pid
+        began = wait_until(lambda: client.llen(QUEUE) < jobs, worker, interval=0.002, timeout=120)
+        cpu_before = cpu_seconds(pid)
+        ended = wait_until(lambda: queue_drained(client), worker, interval=0.02, timeout=1800)
+        cpu_used = cpu_seconds(pid) - cpu_before
+        rss = rss_bytes(pid)
+    return Figures(jobs / (ended - began), cpu_used * 1000 / jobs, rss / 2**20)
+
+
+def pipeline(fake: FakeYouTube, pool: str, concurrency: int, jobs: int, latency: float) -> Figures:
+    settings = bench_settings(fake.base_url)
+    fake.reset()
+    fake.add_key(API_KEY, budget=10**9)
+    fake.latency = latency
+    ids = fresh_channel_ids(jobs)
+    for channel_id in ids:
+        fake.add_channel(channel_id, title="Bench channel")
+    collector = CollectorClient(settings)
+    run_ids: list[str] = []
+
+    figures = measure(
+        settings,
+        pool=pool,
+        concurrency=concurrency,
+        jobs=jobs,
+        app="collector.celery_app",
+        fill=lambda: run_ids.append(collector.create_run(ids)),
+        latency=latency,
+    )
+    run = collector.get_run(run_ids[0])
+    if run.status is not RunStatus.COMPLETED or run.counts["DONE"] != jobs:
+        raise SystemExit(f"the run did not complete with every job DONE: {run}")
+    if fake.calls("channels.list") != jobs:
+        raise SystemExit(f"expected one API call per job, saw {fake.calls('channels.list')}")
+    return figures
+
+
+def bare(settings: Settings, pool: str, concurrency: int, jobs: int, latency: float) -> Figures:
+    app = make_celery(settings)
+
+    def fill() -> None:
+        with app.producer_or_acquire() as producer, producer.batch(max_size=1000):
+            for index in range(jobs):
+                kwargs = {"run_id": "bench", "job_id": str(index), "identifier": "UC" + "x" * 22}
+                app.send_task(BARE_TASK, kwargs=kwargs, queue=QUEUE, producer=producer)
+
+    return measure(
+        settings,
+        pool=pool,
+        concurrency=concurrency,
+        jobs=jobs,
+        app="bench._bare_app",
+        fill=fill,
+        latency=latency,
+    )
+
+
+def parse_pools(text: str) -> list[tuple[str, int, int]]:
+    """``prefork:8:1000,threads:100:5000`` -> [(pool, concurrency, jobs), ...]."""
+    pools = []
+    for part in text.split(","):
+        pool, concurrency, jobs = part.split(":")
+        pools.append((pool, int(concurrency), int(jobs)))
+    return pools
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__)
+    parser.add_argument("--pools", default=DEFAULT_POOLS, help="pool:concurrency:jobs,...")
+    parser.add_argument("--latency", type=float, default=0.1, help="fake API reply latency (s)")
+    parser.add_argument("--rounds", type=int, default=2, help="bare/pipeline pairs per pool")
+    args = parser.parse_args(argv)
+
+    print(f"machine: {describe_machine(empty_database())}")
+    print(f"fake YouTube API latency {args.latency * 1000:.0f} ms; one API call per job\n")
+    header = (
+        f"{'pool':<8} {'-c':>4} {'jobs':>6} {'round':>5}  {'bare/s':>8} {'pipeline/s':>10} "
+        f"{'ratio':>6}  {'CPU ms/job bare':>15} {'pipeline':>8}  {'RSS MiB bare':>12} "
+        f"{'pipeline':>8}"
+    )
+    print(header)
+    verdicts = []
+    with FakeYouTube() as fake:
+        for pool, concurrency, jobs in parse_pools(args.pools):
+            ratios = []
+            for round_number in range(1, args.rounds + 1):
+                base = bare(bench_settings(fake.base_url), pool, concurrency, jobs, args.latency)
+                ours = pipeline(fake, pool, concurrency, jobs, args.latency)
+                ratio = ours.jobs_per_second / base.jobs_per_second
+                ratios.append(ratio)
+                print(
+                    f"{pool:<8} {concurrency:>4} {jobs:>6} {round_number:>5}  "
+                    f"{base.jobs_per_second:>8.1f} {ours.jobs_per_second:>10.1f} {ratio:>6.2f}  "
+                    f"{base.cpu_ms_per_job:>15.2f} {ours.cpu_ms_per_job:>8.2f}  "
+                    f"{base.rss_mib:>12.0f} {ours.rss_mib:>8.0f}",
+                    flush=True,
+                )
+            target = TARGETS.get(pool)
+            met = target is None or statistics.median(ratios) >= target
+            verdicts.append(met)
+            goal = f"target >= {target}: {'met' if met else 'NOT met'}" if target else "no target"
+            print(f"  {pool} -c {concurrency}: pipeline/bare {spread(ratios)}; {goal}\n")
+    empty_database()
+    return 0 if all(verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
