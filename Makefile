@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CONCURRENCY ?= 4
-POOL ?= prefork
+# Empty: the pool comes from COLLECTOR_POOL (environment or .env), prefork by default.
+POOL ?=
 
 .PHONY: install run test test-fast test-slow lint format bench clean
 
@@ -16,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install
-	$(BIN)/celery -A collector.celery_app worker -Q collector -c $(CONCURRENCY) --pool $(POOL) --loglevel=INFO
+	$(BIN)/celery -A collector.celery_app worker -Q collector -c $(CONCURRENCY) $(if $(POOL),--pool $(POOL) )--loglevel=INFO
 
 # Fast tests first; then the slow ones (they kill and restart processes). pytest exits 5
 # when a selection holds no test, which is no failure here.
@@ -39,8 +40,14 @@ format: install
 	$(BIN)/ruff format collector tests bench
 	$(BIN)/ruff check --fix collector tests bench
 
+# Every benchmark script under bench/ (helpers start with _), on BENCH_REDIS_URL (database 12
+# by default, emptied). Each prints its figures; a missed target makes the target fail at the end.
 bench: install
-	$(BIN)/python -m bench.throughput
+	@status=0; for script in bench/[!_]*.py; do \
+		module=bench.$$(basename $$script .py); \
+		echo "== python -m $$module"; \
+		$(BIN)/python -m $$module || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

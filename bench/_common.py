@@ -1,8 +1,4 @@
-"""What every benchmark shares: its own Redis database, real workers, fresh ids, summaries.
-
-A benchmark empties its database with FLUSHDB, so it never uses ``REDIS_URL`` (which may be
-a real deployment's): it uses ``BENCH_REDIS_URL``, by default database 12 on localhost.
-"""
+"""What every benchmark shares: its own Redis database, real workers, fresh ids, summaries."""
 
 from __future__ import annotations
 
@@ -22,11 +18,16 @@ import kombu
 import psutil
 import redis
 
+from collector.celery_app import make_celery
 from collector.config import Settings
+from collector.enqueue import TaskMessages, push_task_messages
+from collector.store import NewJob
 from tests.workers import WorkerProcess
 
+from . import BENCH_REDIS_URL
+from ._bare_app import BARE_TASK
+
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 API_KEY = "AIzaSyBENCHkey000000000000000000000001"
 QUEUE = "collector"
 # kombu's Redis transport keeps a delivered, not yet acknowledged message in this hash.
@@ -86,6 +87,15 @@ def running_worker(
             yield worker
         finally:
             worker.stop()
+
+
+def fill_bare_queue(settings: Settings, jobs: int) -> None:
+    """Queue ``jobs`` bare tasks with arguments shaped like a collector job's."""
+    messages = TaskMessages(make_celery(settings), QUEUE, task_name=BARE_TASK)
+    jobs_list = [NewJob(str(i), "UC" + "x" * 22) for i in range(jobs)]
+    pipe = redis.Redis.from_url(BENCH_REDIS_URL).pipeline(transaction=False)
+    push_task_messages(pipe, messages, "bench", jobs_list)
+    pipe.execute()
 
 
 def process_tree(pid: int) -> list[psutil.Process]:

@@ -17,13 +17,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from collector.celery_app import make_celery
 from collector.client import CollectorClient
 from collector.config import Settings
 from collector.models import RunStatus
 from tests.fake_youtube import FakeYouTube
 
-from ._bare_app import BARE_TASK
 from ._common import (
     API_KEY,
     QUEUE,
@@ -31,6 +29,7 @@ from ._common import (
     cpu_seconds,
     describe_machine,
     empty_database,
+    fill_bare_queue,
     fresh_channel_ids,
     queue_drained,
     rss_bytes,
@@ -104,13 +103,8 @@ def pipeline(fake: FakeYouTube, pool: str, concurrency: int, jobs: int, latency:
 
 
 def bare(settings: Settings, pool: str, concurrency: int, jobs: int, latency: float) -> Figures:
-    app = make_celery(settings)
-
     def fill() -> None:
-        with app.producer_or_acquire() as producer, producer.batch(max_size=1000):
-            for index in range(jobs):
-                kwargs = {"run_id": "bench", "job_id": str(index), "identifier": "UC" + "x" * 22}
-                app.send_task(BARE_TASK, kwargs=kwargs, queue=QUEUE, producer=producer)
+        fill_bare_queue(settings, jobs)
 
     return measure(
         settings,

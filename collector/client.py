@@ -15,7 +15,7 @@ from functools import cached_property
 from celery import Celery
 
 from .config import Settings, get_settings
-from .enqueue import enqueue_jobs
+from .enqueue import accept_run
 from .models import Job, JobStatus, Run
 from .runtime import make_store, redis_client
 from .store import Store, new_run_id
@@ -42,8 +42,7 @@ class CollectorClient:
     def create_run(self, identifiers: Iterable[str]) -> str:
         """Write a run and its jobs, then enqueue one task per job; returns the run id."""
         run_id = new_run_id()
-        jobs = self.store.write_run(run_id, list(identifiers))
-        enqueue_jobs(self.celery, self.settings.queue, run_id, jobs)
+        accept_run(self.store, self.celery, self.settings, run_id, list(identifiers))
         return run_id
 
     def get_run(self, run_id: str) -> Run:

@@ -156,15 +156,21 @@ class Store:
 
     # -- writing ------------------------------------------------------------------------
 
-    def write_run(self, run_id: str, identifiers: Sequence[str]) -> list[NewJob]:
-        """Write a new run and its PENDING jobs in one transaction; return the jobs."""
+    def write_run(
+        self, run_id: str, identifiers: Sequence[str], pipe: redis.client.Pipeline | None = None
+    ) -> list[NewJob]:
+        """Write a new run and its PENDING jobs in one transaction; return the jobs.
+
+        Given a transaction ``pipe``, the writes are only queued on it, for the caller to add
+        its own and execute them together."""
         if not identifiers:
             raise ValueError("a run needs at least one identifier")
         now = utc_now()
         jobs = [
             NewJob(job_id=str(index), identifier=text) for index, text in enumerate(identifiers)
         ]
-        pipe = self.redis.pipeline(transaction=True)
+        own_pipe = pipe is None
+        pipe = self.redis.pipeline(transaction=True) if pipe is None else pipe
         pipe.hset(
             self.keys.run(run_id),
             mapping={
@@ -195,7 +201,8 @@ class Store:
             self.keys.run_jobs_by_status(run_id, JobStatus.PENDING),
             {job.job_id: index for index, job in enumerate(jobs)},
         )
-        pipe.execute()
+        if own_pipe:
+            pipe.execute()
         return jobs
 
     def start_job(self, run_id: str, job_id: str) -> JobStart:

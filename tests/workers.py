@@ -20,8 +20,8 @@ class WorkerProcess:
         workdir: Path,
         *,
         env: dict[str, str],
-        concurrency: int = 4,
-        pool: str = "prefork",
+        concurrency: int | None = 4,
+        pool: str | None = "prefork",
         extra_args: tuple[str, ...] = (),
         wait_ready: bool = True,
         app: str = "collector.celery_app",
@@ -29,10 +29,15 @@ class WorkerProcess:
         self.name = f"test-{uuid.uuid4().hex[:8]}"
         self.log_path = workdir / f"{self.name}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        # None leaves -c or --pool out, so that the worker takes them from its settings.
+        sizing = [
+            *(["-c", str(concurrency)] if concurrency else []),
+            *(["--pool", pool] if pool else []),
+        ]
         command = [
-            sys.executable, "-m", "celery", "-A", app, "worker",
-            "-Q", "collector", "-c", str(concurrency), "--pool", pool, "--loglevel=INFO",
-            "-n", f"{self.name}@%h", "--without-gossip", "--without-mingle", *extra_args,
+            sys.executable, "-m", "celery", "-A", app, "worker", "-Q", "collector", *sizing,
+            "--loglevel=INFO", "-n", f"{self.name}@%h", "--without-gossip", "--without-mingle",
+            *extra_args,
         ]  # fmt: skip
         # The worker's working directory is the test's, so no developer .env is read.
         self.process = subprocess.Popen(
