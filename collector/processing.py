@@ -26,7 +26,7 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
     began = time.monotonic()
     spend = Spend()
     try:
-        resolution = resolver.resolve(identifier, spend)
+        resolution = resolver.resolve(identifier, spend, run_id=run_id)
     except CollectorError as error:
         outcome = _fail(store, run_id, job_id, error, spend)
     except SoftTimeLimitExceeded:
@@ -43,7 +43,7 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
             job_id,
             JobStatus.DONE,
             channel_id=channel.channel_id,
-            data=channel.to_dict(),
+            data={**channel.to_dict(), "resolution_confidence": resolution.confidence},
             route=resolution.route,
             units=resolution.units,
         )

@@ -14,10 +14,16 @@ import httpx
 import redis
 
 from .apikeys import KeyPool
+from .cache import Cache
+from .collect import ChannelCollector
 from .config import Settings, get_settings
 from .keys import Keys
 from .resolver import Resolver
+from .searchquota import SearchBucket
+from .snapshots import Snapshots
 from .store import Store
+from .uploads import RecentUploads
+from .webpage import ChannelPages
 from .youtube import YouTubeClient
 
 
@@ -57,20 +63,58 @@ def make_store(settings: Settings, client: redis.Redis) -> Store:
     )
 
 
+def make_snapshots(settings: Settings, client: redis.Redis) -> Snapshots:
+    return Snapshots(
+        client,
+        Keys(settings.key_prefix),
+        max_count=settings.snapshot_max_count,
+        max_age=settings.snapshot_max_age,
+    )
+
+
+def make_cache(settings: Settings, client: redis.Redis) -> Cache:
+    return Cache(
+        client,
+        Keys(settings.key_prefix),
+        make_snapshots(settings, client),
+        resolution_ttl=settings.resolution_cache_ttl,
+        not_found_ttl=settings.not_found_cache_ttl,
+        data_max_age=settings.channel_data_max_age,
+        recent_videos=settings.recent_videos,
+        # A claim's holder cannot outlive its task's hard limit.
+        claim_seconds=settings.task_time_limit,
+    )
+
+
 def build_runtime(settings: Settings) -> Runtime:
     client = redis_client(settings)
+    keys = Keys(settings.key_prefix)
     http = httpx.Client(
         timeout=httpx.Timeout(settings.http_read_timeout, connect=settings.http_connect_timeout),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
     )
-    key_pool = KeyPool(settings.require_api_keys(), client, Keys(settings.key_prefix))
+    key_pool = KeyPool(settings.require_api_keys(), client, keys)
     youtube = YouTubeClient(settings.youtube_api_base_url, key_pool, http)
-    return Runtime(
-        settings=settings,
-        redis=client,
-        store=make_store(settings, client),
-        resolver=Resolver(youtube),
+    store = make_store(settings, client)
+    cache = make_cache(settings, client)
+    collector = ChannelCollector(
+        youtube,
+        cache,
+        RecentUploads(youtube, settings.recent_videos),
+        store.pending_inputs,
+        # Half the job's time waiting on another worker's fetch leaves half to fetch alone.
+        wait_seconds=settings.task_soft_time_limit / 2,
     )
+    resolver = Resolver(
+        youtube,
+        collector,
+        cache,
+        pages=(
+            ChannelPages(http, settings.youtube_web_base_url) if settings.resolve_via_page else None
+        ),
+        search=SearchBucket(client, keys) if settings.allow_search_fallback else None,
+    )
+    return Runtime(settings=settings, redis=client, store=store, resolver=resolver)
 
 
 _runtime: Runtime | None = None

@@ -16,11 +16,14 @@ from typing import Any
 import httpx
 
 from .apikeys import ApiKey, KeyPool
-from .errors import ApiRequestRejected, CollectorError, UpstreamError
+from .errors import ApiRequestRejected, CollectorError, QuotaExhausted, UpstreamError
+from .searchquota import SearchBucket
 
 log = logging.getLogger(__name__)
 
 CHANNEL_PARTS = "snippet,statistics,contentDetails,brandingSettings,topicDetails"
+VIDEO_PARTS = "snippet,contentDetails,statistics,status"
+MAX_IDS_PER_CALL = 50  # channels.list and videos.list: up to 50 ids for the same 1 unit
 
 # The API's error reasons, by what we do about them. Newer bodies carry the precise reason in
 # error.details[].reason (errors[].reason may say only "badRequest"), so that is read first.
@@ -69,6 +72,11 @@ class Spend:
         self.units += METHOD_COSTS[method]
         self.calls += 1
 
+    def absorb(self, other: Spend) -> None:
+        """Add what a helper thread spent on this job's behalf."""
+        self.units += other.units
+        self.calls += other.calls
+
 
 def error_reason(body: object) -> str | None:
     """The most precise reason in a Google error body, or None if it has none."""
@@ -96,6 +104,54 @@ class YouTubeClient:
         """channels.list with one filter (id=, forHandle= or forUsername=); its items."""
         body = self.call("channels.list", {"part": CHANNEL_PARTS, **filters}, spend)
         return _items(body)
+
+    def list_videos(
+        self, spend: Spend, video_ids: Sequence[str], parts: str = VIDEO_PARTS
+    ) -> list[dict[str, Any]]:
+        """videos.list for up to 50 ids; its items, in its own order."""
+        if not 0 < len(video_ids) <= MAX_IDS_PER_CALL:
+            raise ValueError(f"videos.list takes 1 to {MAX_IDS_PER_CALL} ids")
+        body = self.call("videos.list", {"part": parts, "id": ",".join(video_ids)}, spend)
+        return _items(body)
+
+    def list_playlist_items(
+        self, spend: Spend, playlist_id: str, max_results: int
+    ) -> list[dict[str, Any]]:
+        """The first page of a playlist (newest first for an uploads playlist); its items."""
+        params = {
+            "part": "contentDetails",
+            "playlistId": playlist_id,
+            "maxResults": str(max_results),
+        }
+        return _items(self.call("playlistItems.list", params, spend))
+
+    def search_channels(
+        self, spend: Spend, query: str, bucket: SearchBucket, limit: int = 5
+    ) -> list[str]:
+        """search.list for channels matching ``query``: their ids, best match first.
+
+        Not through ``call``: a search quotaExceeded spends only the key's search bucket.
+        """
+        params = {"part": "snippet", "type": "channel", "q": query, "maxResults": str(limit)}
+        for key in bucket.unspent(self.key_pool.keys):
+            response = self._send("search.list", params, key)
+            body = _json_or_none(response)
+            if response.status_code == 200 and isinstance(body, dict):
+                spend.add("search.list")
+                return _search_channel_ids(_items(body))
+            reason = error_reason(body)
+            if reason in QUOTA_REASONS:
+                bucket.mark_spent(key)
+                continue
+            if reason in UNUSABLE_KEY_REASONS:
+                self.key_pool.mark_unusable(key, reason or "unusable")
+                continue
+            if response.status_code == 200:
+                raise UpstreamError("search.list answered with a malformed body")
+            raise _error_for("search.list", response.status_code, reason, spend)
+        raise QuotaExhausted(
+            "every API key has spent today's search.list calls; they reset at midnight Pacific time"
+        )
 
     def call(self, method: str, params: dict[str, str], spend: Spend) -> dict[str, Any]:
         """One API call; a key that is out of quota or unusable is marked and the next tried."""
@@ -153,5 +209,13 @@ def _items(body: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def channel_items_by_id(items: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _search_channel_ids(items: list[dict[str, Any]]) -> list[str]:
+    ids = [
+        item.get("id", {}).get("channelId") for item in items if isinstance(item.get("id"), dict)
+    ]
+    return [channel_id for channel_id in ids if isinstance(channel_id, str)]
+
+
+def items_by_id(items: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Items keyed by their id: answers are matched by id, never by position."""
     return {item["id"]: item for item in items if isinstance(item.get("id"), str)}

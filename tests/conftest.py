@@ -23,7 +23,6 @@ API_KEY = "AIzaSyTESTkey0000000000000000000000001"
 SECOND_API_KEY = "AIzaSyTESTkey0000000000000000000000002"
 
 
-
 def _test_redis_url() -> str:
     """Database COLLECTOR_TEST_REDIS_DB (default 8), plus one per parallel test process."""
     base = os.environ.get("COLLECTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
@@ -67,6 +66,7 @@ def settings(redis_url: str, youtube: FakeYouTube, redis_client: redis.Redis) ->
         redis_url=redis_url,
         youtube_api_keys=(API_KEY,),
         youtube_api_base_url=youtube.base_url,
+        youtube_web_base_url=youtube.web_base_url,  # never the real site from a test
         http_connect_timeout=2.0,
         http_read_timeout=5.0,
     )
@@ -79,6 +79,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "REDIS_URL": settings.redis_url,
         "YOUTUBE_API_KEYS": ",".join(settings.youtube_api_keys),
         "YOUTUBE_API_BASE_URL": settings.youtube_api_base_url,
+        "YOUTUBE_WEB_BASE_URL": settings.youtube_web_base_url,
         "COLLECTOR_HTTP_CONNECT_TIMEOUT": "2",
         "COLLECTOR_HTTP_READ_TIMEOUT": "5",
     }
