@@ -3,15 +3,16 @@
 - Resolution cache: normalised identifier -> channel id (``RESOLUTION_CACHE_TTL``), or
   ``NOT_FOUND`` (``NOT_FOUND_CACHE_TTL``), so a second run spends nothing on resolution.
 - Channel data, reused while younger than ``CHANNEL_DATA_MAX_AGE`` (its TTL).
-- Claims: one worker at a time fetches a given channel (single flight); the others wait for
-  its data. A claim is an optimisation, not a lock: it expires, and a waiter that waits too
-  long fetches by itself.
+- Claims: one job at a time fetches a given channel (single flight); the others wait for its
+  data. A claim is an optimisation, not a lock: it lasts CLAIM_SECONDS, so a dead holder
+  delays the others that long at most; a slow one may see the channel fetched twice. Claims
+  are held in a job's name, so the job's own redelivery takes them back at once.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -23,23 +24,30 @@ from .keys import Keys
 from .models import ChannelData
 from .snapshots import Snapshots
 
-NOT_FOUND = "!"  # not a channel id, so it can never be mistaken for one
+log = logging.getLogger(__name__)
 
-# KEYS: (claim, data, not-found) per candidate; ARGV: token, ttl, limit.
-# Claims, in order, up to ``limit`` candidates that nobody has fetched or is fetching.
+NOT_FOUND = "!"  # not a channel id, so it can never be mistaken for one
+CLAIM_SECONDS = 30  # longer than a batch fetch takes; a dead holder's claims last this long
+
+# KEYS: (claim, data, not-found) per candidate; ARGV: holder, ttl, limit.
+# Claims, in order, up to ``limit`` candidates that nobody has fetched or is fetching
+# (a claim the same holder already has is taken again).
 _CLAIM_LUA = """
 local won = {}
 for i = 1, #KEYS, 3 do
   if #won >= tonumber(ARGV[3]) then break end
-  if redis.call('EXISTS', KEYS[i + 1], KEYS[i + 2]) == 0
-     and redis.call('SET', KEYS[i], ARGV[1], 'NX', 'EX', ARGV[2]) then
-    won[#won + 1] = (i + 2) / 3
+  if redis.call('EXISTS', KEYS[i + 1], KEYS[i + 2]) == 0 then
+    local holder = redis.call('GET', KEYS[i])
+    if not holder or holder == ARGV[1] then
+      redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[2])
+      won[#won + 1] = (i + 2) / 3
+    end
   end
 end
 return won
 """
 
-# KEYS: claims; ARGV: token. Deletes only the claims this token still holds.
+# KEYS: claims; ARGV: holder. Deletes only the claims this holder still has.
 _RELEASE_LUA = """
 for _, key in ipairs(KEYS) do
   if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
@@ -54,7 +62,7 @@ class CachedChannel:
 
     data: ChannelData | None = None
     not_found: bool = False
-    claimed: bool = False  # another worker is fetching it now
+    claimed_by: str | None = None  # the job fetching it now
 
 
 class Cache:
@@ -68,7 +76,6 @@ class Cache:
         not_found_ttl: int,
         data_max_age: int,
         recent_videos: int,
-        claim_seconds: int,
     ) -> None:
         self.redis = client
         self.keys = keys
@@ -77,8 +84,6 @@ class Cache:
         self.not_found_ttl = not_found_ttl
         self.data_max_age = data_max_age
         self.recent_videos = recent_videos
-        self.claim_seconds = claim_seconds
-        self.token = uuid.uuid4().hex  # this process's claims
         self._claim = client.register_script(_CLAIM_LUA)
         self._release = client.register_script(_RELEASE_LUA)
 
@@ -91,7 +96,7 @@ class Cache:
     def remember(
         self, identifier: Identifier, channel_id: str, *, low_confidence: bool = False
     ) -> None:
-        if identifier.kind is not IdentifierKind.CHANNEL_ID:
+        if identifier.kind is not IdentifierKind.CHANNEL_ID and self.resolution_ttl > 0:
             key = self.keys.resolution(identifier.cache_key)
             value = f"{channel_id} low" if low_confidence else channel_id
             self.redis.set(key, value, ex=self.resolution_ttl)
@@ -107,11 +112,15 @@ class Cache:
         pipe = self.redis.pipeline(transaction=False)
         pipe.get(self.keys.channel_data(channel_id, self.recent_videos))
         pipe.exists(self._not_found_key(channel_id))
-        pipe.exists(self.keys.channel_claim(channel_id))
-        data, not_found, claimed = pipe.execute()
+        pipe.get(self.keys.channel_claim(channel_id))
+        data, not_found, claimed_by = pipe.execute()
         if data is not None:
-            return CachedChannel(data=ChannelData.from_dict(json.loads(data)))
-        return CachedChannel(not_found=bool(not_found), claimed=bool(claimed))
+            try:
+                return CachedChannel(data=ChannelData.from_dict(json.loads(data)))
+            except (ValueError, TypeError):  # written by another version: fetch afresh
+                log.warning("unreadable cached data for channel %s; dropped", channel_id)
+                self.redis.delete(self.keys.channel_data(channel_id, self.recent_videos))
+        return CachedChannel(not_found=bool(not_found), claimed_by=claimed_by)
 
     def store(self, channels: Iterable[ChannelData], not_found: Iterable[str] = ()) -> None:
         """Keep fetched channels (data, snapshot, handle -> id) and ids the API does not know."""
@@ -125,7 +134,7 @@ class Cache:
             # The channel's own answer names its handle (or legacy custom URL): a later
             # input of that name resolves without a call.
             alias = _alias(channel.handle)
-            if alias is not None:
+            if alias is not None and self.resolution_ttl > 0:
                 key = self.keys.resolution(alias.cache_key)
                 pipe.set(key, channel.channel_id, ex=self.resolution_ttl)
         if self.not_found_ttl > 0:
@@ -138,7 +147,7 @@ class Cache:
 
     # -- claims ------------------------------------------------------------------------
 
-    def claim(self, channel_ids: Sequence[str], limit: int) -> list[str]:
+    def claim(self, channel_ids: Sequence[str], limit: int, holder: str) -> list[str]:
         """Claim, in order, up to ``limit`` of these channels that no one has or is fetching."""
         if not channel_ids or limit <= 0:
             return []
@@ -149,13 +158,13 @@ class Cache:
                 self.keys.channel_data(channel_id, self.recent_videos),
                 self._not_found_key(channel_id),
             ]
-        won = self._claim(keys=keys, args=[self.token, self.claim_seconds, limit])
+        won = self._claim(keys=keys, args=[holder, CLAIM_SECONDS, limit])
         return [channel_ids[int(n) - 1] for n in won]
 
-    def release(self, channel_ids: Iterable[str]) -> None:
+    def release(self, channel_ids: Iterable[str], holder: str) -> None:
         keys = [self.keys.channel_claim(channel_id) for channel_id in channel_ids]
         if keys:
-            self._release(keys=keys, args=[self.token])
+            self._release(keys=keys, args=[holder])
 
 
 def _alias(custom_url: str | None) -> Identifier | None:

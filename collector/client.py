@@ -11,13 +11,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from functools import cached_property
+from typing import Any
 
 from celery import Celery
 
 from .config import Settings, get_settings
 from .enqueue import enqueue_jobs
 from .models import Job, JobStatus, Run
-from .runtime import make_store, redis_client
+from .runtime import make_snapshots, make_store, redis_client
+from .snapshots import Snapshots
 from .store import Store, new_run_id
 
 
@@ -32,6 +34,10 @@ class CollectorClient:
     @cached_property
     def store(self) -> Store:
         return make_store(self.settings, redis_client(self.settings, max_connections=8))
+
+    @cached_property
+    def snapshots(self) -> Snapshots:
+        return make_snapshots(self.settings, self.store.redis)
 
     @cached_property
     def celery(self) -> Celery:
@@ -67,6 +73,10 @@ class CollectorClient:
         """Every job of the run, in input order."""
         self.get_run(run_id)
         return self.store.all_jobs(run_id)
+
+    def get_channel_history(self, channel_id: str) -> list[dict[str, Any]]:
+        """The channel's snapshots (counts at each ``fetched_at``), oldest first; [] if none."""
+        return self.snapshots.history(channel_id)
 
     def wait(self, run_id: str, timeout: float, poll_interval: float = 0.2) -> Run:
         """The run once COMPLETED; TimeoutError if it is still running after ``timeout`` s."""
@@ -106,3 +116,7 @@ def get_jobs(
 
 def wait(run_id: str, timeout: float, poll_interval: float = 0.2) -> Run:
     return default_client().wait(run_id, timeout, poll_interval)
+
+
+def get_channel_history(channel_id: str) -> list[dict[str, Any]]:
+    return default_client().get_channel_history(channel_id)

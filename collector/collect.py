@@ -1,20 +1,22 @@
 """Channel data by id: from the cache, or fetched once for every worker, in batches.
 
-A worker about to fetch a channel claims it, and claims with it up to 49 other channels of
-the same run whose jobs are still PENDING and whose inputs are channel ids; one channels.list
-call (and one uploads pass) fetches them all, and the cache hands their data to their jobs,
-which then spend nothing. Results are matched by id, never by position. A worker that finds a
-channel claimed waits for its data instead of fetching it again.
+A job about to fetch a channel claims it, and claims with it up to 49 other channels of the
+same run whose jobs are still PENDING and whose inputs are channel ids; one channels.list call
+(and one uploads pass) fetches them all, and the cache hands their data to their jobs, which
+then spend nothing. Results are matched by id, never by position. A job that finds a channel
+claimed waits for its data instead of fetching it again.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .cache import Cache
+from .cache import CLAIM_SECONDS, Cache
 from .channels import parse_channel
 from .errors import CollectorError, InvalidIdentifier, NotFound
 from .identifiers import IdentifierKind, parse_identifier
@@ -31,6 +33,22 @@ WAIT_POLL_SECONDS = 0.05
 PendingInputs = Callable[[str, int], list[str]]  # (run_id, limit) -> inputs of PENDING jobs
 
 
+@dataclass(frozen=True)
+class Asker:
+    """Who wants a channel: claims are held in its name, and its run's PENDING jobs may join."""
+
+    holder: str
+    run_id: str | None = None
+
+    @classmethod
+    def job(cls, run_id: str, job_id: str) -> Asker:
+        return cls(f"{run_id}/{job_id}", run_id)
+
+    @classmethod
+    def anonymous(cls) -> Asker:
+        return cls(uuid.uuid4().hex)
+
+
 class ChannelCollector:
     def __init__(
         self,
@@ -38,30 +56,28 @@ class ChannelCollector:
         cache: Cache,
         uploads: RecentUploads,
         pending_inputs: PendingInputs | None = None,
-        *,
-        wait_seconds: float = 30.0,
     ) -> None:
         self.youtube = youtube
         self.cache = cache
         self.uploads = uploads
         self.pending_inputs = pending_inputs
-        self.wait_seconds = wait_seconds
 
-    def by_id(
-        self, channel_id: str, spend: Spend, run_id: str | None = None
-    ) -> tuple[ChannelData, bool]:
+    def by_id(self, channel_id: str, spend: Spend, asker: Asker) -> tuple[ChannelData, bool]:
         """The channel's data, and whether it came from the cache; NotFound if none."""
-        deadline = time.monotonic() + self.wait_seconds
+        # Claims expire, so waiting ends by itself; the deadline only guards against a
+        # channel that other jobs keep claiming and failing to fetch.
+        deadline = time.monotonic() + 2 * CLAIM_SECONDS
         while True:
             cached = self.cache.channel(channel_id)
             if cached.data is not None:
                 return cached.data, True
             if cached.not_found:
                 raise _not_found(channel_id)
-            if not cached.claimed and self.cache.claim([channel_id], 1):
-                return self._fetch_claimed(channel_id, spend, run_id), False
+            if cached.claimed_by in (None, asker.holder) and self.cache.claim(
+                [channel_id], 1, asker.holder
+            ):
+                return self._fetch_claimed(channel_id, spend, asker), False
             if time.monotonic() > deadline:
-                # The claim's holder is slow or dead: fetch alone rather than wait on.
                 log.warning("channel %s claimed for too long; fetching it again", channel_id)
                 return _data_or_raise(self.fetch([channel_id], spend)[channel_id]), False
             time.sleep(WAIT_POLL_SECONDS)
@@ -69,9 +85,10 @@ class ChannelCollector:
     def from_item(self, item: dict[str, Any], spend: Spend) -> ChannelData:
         """A channel that a lookup (forHandle, forUsername) answered with, completed."""
         channel = parse_channel(item, fetched_at=utc_now())
-        cached = self.cache.channel(channel.channel_id)
-        if cached.data is not None:  # fresh enough, with its recent uploads already read
-            return cached.data
+        if self.uploads.limit > 0:
+            cached = self.cache.channel(channel.channel_id)
+            if cached.data is not None:  # fresh enough, its recent uploads already read
+                return cached.data
         outcome = self.uploads.add_to([channel], spend)[channel.channel_id]
         if isinstance(outcome, ChannelData):
             self.cache.store([outcome])
@@ -101,20 +118,24 @@ class ChannelCollector:
         )
         return outcomes
 
-    def _fetch_claimed(self, channel_id: str, spend: Spend, run_id: str | None) -> ChannelData:
-        batch = [channel_id, *self._claim_companions(channel_id, run_id)]
+    def _fetch_claimed(self, channel_id: str, spend: Spend, asker: Asker) -> ChannelData:
+        batch = [channel_id, *self._claim_companions(channel_id, asker)]
         try:
             outcomes = self.fetch(batch, spend)
         finally:
-            self.cache.release(batch)
+            self.cache.release(batch, asker.holder)
         if len(batch) > 1:
             log.info(
-                "fetched channel %s with %d others of run %s", channel_id, len(batch) - 1, run_id
+                "fetched channel %s with %d others of run %s",
+                channel_id,
+                len(batch) - 1,
+                asker.run_id,
             )
         return _data_or_raise(outcomes[channel_id])
 
-    def _claim_companions(self, channel_id: str, run_id: str | None) -> list[str]:
+    def _claim_companions(self, channel_id: str, asker: Asker) -> list[str]:
         """Claim up to 49 other channel ids that PENDING jobs of the run are waiting for."""
+        run_id = asker.run_id
         if run_id is None or self.pending_inputs is None or self.cache.data_max_age <= 0:
             return []
         candidates: dict[str, None] = {}
@@ -125,7 +146,7 @@ class ChannelCollector:
                 continue
             if identifier.kind is IdentifierKind.CHANNEL_ID and identifier.value != channel_id:
                 candidates.setdefault(identifier.value, None)
-        return self.cache.claim(list(candidates), MAX_IDS_PER_CALL - 1)
+        return self.cache.claim(list(candidates), MAX_IDS_PER_CALL - 1, asker.holder)
 
 
 def _not_found(channel_id: str) -> NotFound:

@@ -26,7 +26,7 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
     began = time.monotonic()
     spend = Spend()
     try:
-        resolution = resolver.resolve(identifier, spend, run_id=run_id)
+        resolution = resolver.resolve(identifier, spend, run_id=run_id, job_id=job_id)
     except CollectorError as error:
         outcome = _fail(store, run_id, job_id, error, spend)
     except SoftTimeLimitExceeded:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .cache import NOT_FOUND, Cache
-from .collect import ChannelCollector
+from .collect import Asker, ChannelCollector
 from .errors import NotFound
 from .identifiers import Identifier, IdentifierKind, parse_identifier
 from .models import ChannelData
@@ -47,13 +47,18 @@ class Resolver:
         self.search = search
 
     def resolve(
-        self, text: str, spend: Spend | None = None, run_id: str | None = None
+        self,
+        text: str,
+        spend: Spend | None = None,
+        run_id: str | None = None,
+        job_id: str | None = None,
     ) -> Resolution:
         """Raises a CollectorError (InvalidIdentifier, NotFound, ...) when it cannot."""
         spend = spend if spend is not None else Spend()
         identifier = parse_identifier(text)
+        asker = Asker.job(run_id, job_id) if run_id and job_id else Asker.anonymous()
         steps: list[str] = []
-        channel, confidence = self._resolve(identifier, _Job(spend, run_id, steps))
+        channel, confidence = self._resolve(identifier, _Job(spend, asker, steps))
         return Resolution(channel, "+".join(steps), spend.units, confidence)
 
     def _resolve(self, identifier: Identifier, job: _Job) -> tuple[ChannelData, str]:
@@ -137,17 +142,17 @@ class Resolver:
         return items[0] if items else None
 
     def _by_id(self, channel_id: str, job: _Job) -> ChannelData:
-        channel, cached = self.collector.by_id(channel_id, job.spend, job.run_id)
+        channel, cached = self.collector.by_id(channel_id, job.spend, job.asker)
         job.steps.append("data-cache" if cached else "channels.list:id")
         return channel
 
 
 @dataclass(frozen=True)
 class _Job:
-    """What one resolution carries along: its spend, its run, the steps it took."""
+    """What one resolution carries along: its spend, who asks, the steps it took."""
 
     spend: Spend
-    run_id: str | None
+    asker: Asker
     steps: list[str]
 
 

@@ -81,8 +81,6 @@ def make_cache(settings: Settings, client: redis.Redis) -> Cache:
         not_found_ttl=settings.not_found_cache_ttl,
         data_max_age=settings.channel_data_max_age,
         recent_videos=settings.recent_videos,
-        # A claim's holder cannot outlive its task's hard limit.
-        claim_seconds=settings.task_time_limit,
     )
 
 
@@ -102,8 +100,6 @@ def build_runtime(settings: Settings) -> Runtime:
         cache,
         RecentUploads(youtube, settings.recent_videos),
         store.pending_inputs,
-        # Half the job's time waiting on another worker's fetch leaves half to fetch alone.
-        wait_seconds=settings.task_soft_time_limit / 2,
     )
     resolver = Resolver(
         youtube,

@@ -233,3 +233,15 @@ def test_each_job_spend_is_its_own(youtube, resolve) -> None:
     spend = Spend()
     resolve("@GoogleDevelopers", spend)
     assert (spend.units, spend.calls) == (1, 1)
+
+
+def test_caches_turned_off_cost_every_call_again(youtube, make_runtime) -> None:
+    youtube.add_channel(CHANNEL, handle="GoogleDevelopers")
+    resolver = make_runtime(
+        resolution_cache_ttl=0, not_found_cache_ttl=0, channel_data_max_age=0
+    ).resolver
+    for _ in range(2):
+        assert resolver.resolve("@GoogleDevelopers").route == "channels.list:forHandle"
+        with pytest.raises(NotFound):
+            resolver.resolve("@nobody")
+    assert youtube.calls() == 4

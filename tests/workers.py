@@ -11,6 +11,10 @@ import time
 import uuid
 from pathlib import Path
 
+from collector.client import CollectorClient
+from collector.config import Settings
+from collector.models import Job, Run
+
 
 class WorkerProcess:
     """``celery -A collector.celery_app worker -Q collector`` with its log in a file."""
@@ -72,3 +76,12 @@ class WorkerProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
+
+
+def complete_run(
+    settings: Settings, inputs: list[str], timeout: float = 60
+) -> tuple[Run, list[Job]]:
+    """Create a run, wait for the workers to complete it; the run and its jobs."""
+    client = CollectorClient(settings)
+    run = client.wait(client.create_run(inputs), timeout=timeout)
+    return run, client.all_jobs(run.run_id)
