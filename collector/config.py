@@ -36,6 +36,8 @@ class Settings:
     visibility_timeout: int = 600
     job_lease_seconds: int = 180
     max_attempts: int = 3
+    reaper_interval_seconds: int = 30
+    unacked_restore_interval: int = 10
 
     @property
     def effective_broker_url(self) -> str:
@@ -69,6 +71,8 @@ class Settings:
             visibility_timeout=reader.integer("COLLECTOR_VISIBILITY_TIMEOUT", 600),
             job_lease_seconds=reader.integer("COLLECTOR_JOB_LEASE_SECONDS", 180),
             max_attempts=reader.integer("COLLECTOR_MAX_ATTEMPTS", 3),
+            reaper_interval_seconds=reader.integer("COLLECTOR_REAPER_INTERVAL", 30),
+            unacked_restore_interval=reader.integer("COLLECTOR_UNACKED_RESTORE_INTERVAL", 10),
         )
         settings.validate()
         return settings
@@ -85,6 +89,10 @@ class Settings:
             raise ConfigError("COLLECTOR_JOB_LEASE_SECONDS must exceed COLLECTOR_TASK_TIME_LIMIT")
         if self.max_attempts < 1:
             raise ConfigError("COLLECTOR_MAX_ATTEMPTS must be at least 1")
+        if self.reaper_interval_seconds < 1 or self.unacked_restore_interval < 1:
+            raise ConfigError(
+                "COLLECTOR_REAPER_INTERVAL and COLLECTOR_UNACKED_RESTORE_INTERVAL must be >= 1"
+            )
 
 
 class _Reader:

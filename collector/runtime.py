@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import httpx
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from .apikeys import KeyPool
 from .config import Settings, get_settings
@@ -35,7 +37,8 @@ class Runtime:
 
 def redis_client(settings: Settings, max_connections: int = 64) -> redis.Redis:
     # A blocking pool waits for a free connection instead of failing when every thread of a
-    # large pool is talking to Redis at once.
+    # large pool is talking to Redis at once. Commands are retried for about 40 s, so that a
+    # Redis restart delays jobs instead of failing them (our scripts are safe to run again).
     pool = redis.BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=max_connections,
@@ -43,6 +46,8 @@ def redis_client(settings: Settings, max_connections: int = 64) -> redis.Redis:
         decode_responses=True,
         health_check_interval=30,
         socket_keepalive=True,
+        retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=25),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
     )
     return redis.Redis(connection_pool=pool)
 
