@@ -136,9 +136,8 @@ def test_resolve_works_in_process_and_prints_json_in_input_order(
 
 def test_a_worker_without_keys_refuses_to_start(worker_env: dict[str, str], tmp_path: Path) -> None:
     env = {**worker_env, "YOUTUBE_API_KEYS": " , "}
-    result = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "collector.celery_app", "worker", "-Q", "collector"],
-        capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **env}, cwd=tmp_path, timeout=60,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "celery", "-A", "collector.celery_app", "worker"]
+    env["PATH"] = "/usr/bin:/bin"
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert result.returncode != 0
     assert "YOUTUBE_API_KEYS is not set" in result.stderr
