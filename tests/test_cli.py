@@ -138,6 +138,8 @@ def test_a_worker_without_keys_refuses_to_start(worker_env: dict[str, str], tmp_
     env = {**worker_env, "YOUTUBE_API_KEYS": " , "}
     command = [sys.executable, "-m", "celery", "-A", "collector.celery_app", "worker"]
     env["PATH"] = "/usr/bin:/bin"
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+    )
     assert result.returncode != 0
     assert "YOUTUBE_API_KEYS is not set" in result.stderr
