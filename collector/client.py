@@ -18,7 +18,7 @@ from celery import Celery
 from .config import Settings, get_settings
 from .enqueue import enqueue_jobs
 from .models import Job, JobStatus, Run
-from .runtime import make_snapshots, make_store, redis_client
+from .runtime import CLIENT_REDIS_RETRIES, make_snapshots, make_store, redis_client
 from .snapshots import Snapshots
 from .store import Store, new_run_id
 
@@ -33,7 +33,8 @@ class CollectorClient:
 
     @cached_property
     def store(self) -> Store:
-        return make_store(self.settings, redis_client(self.settings, max_connections=8))
+        client = redis_client(self.settings, max_connections=8, retries=CLIENT_REDIS_RETRIES)
+        return make_store(self.settings, client)
 
     @cached_property
     def snapshots(self) -> Snapshots:

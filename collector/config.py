@@ -47,6 +47,8 @@ class Settings:
     recent_videos: int = 10
     snapshot_max_count: int = 720  # one an hour for 30 days
     snapshot_max_age: int = 30 * 24 * 3600
+    reaper_interval_seconds: int = 30
+    unacked_restore_interval: int = 10
 
     @property
     def effective_broker_url(self) -> str:
@@ -93,6 +95,8 @@ class Settings:
             recent_videos=reader.integer("RECENT_VIDEOS", cls.recent_videos),
             snapshot_max_count=reader.integer("SNAPSHOT_MAX_COUNT", cls.snapshot_max_count),
             snapshot_max_age=reader.integer("SNAPSHOT_MAX_AGE", cls.snapshot_max_age),
+            reaper_interval_seconds=reader.integer("COLLECTOR_REAPER_INTERVAL", 30),
+            unacked_restore_interval=reader.integer("COLLECTOR_UNACKED_RESTORE_INTERVAL", 10),
         )
         settings.validate()
         return settings
@@ -121,6 +125,10 @@ class Settings:
         ):
             if value < 0:
                 raise ConfigError(f"{name} must not be negative")
+        if self.reaper_interval_seconds < 1 or self.unacked_restore_interval < 1:
+            raise ConfigError(
+                "COLLECTOR_REAPER_INTERVAL and COLLECTOR_UNACKED_RESTORE_INTERVAL must be >= 1"
+            )
 
 
 class _Reader:

@@ -28,14 +28,12 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
     try:
         resolution = resolver.resolve(identifier, spend, run_id=run_id, job_id=job_id)
     except CollectorError as error:
-        outcome = _fail(store, run_id, job_id, error, spend)
+        failure = error
     except SoftTimeLimitExceeded:
-        timed_out = UpstreamError("the job ran out of time waiting on the YouTube API")
-        outcome = _fail(store, run_id, job_id, timed_out, spend)
+        failure = UpstreamError("the job ran out of time waiting on the YouTube API")
     except Exception:
         log.exception("job %s/%s failed unexpectedly", run_id, job_id)
-        unexpected = CollectorError("unexpected error in the worker; see the worker log")
-        outcome = _fail(store, run_id, job_id, unexpected, spend)
+        failure = CollectorError("unexpected error in the worker; see the worker log")
     else:
         channel = resolution.channel
         outcome = store.finish_job(
@@ -47,24 +45,22 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
             route=resolution.route,
             units=resolution.units,
         )
-        log.info(
-            "job %s/%s DONE %s via %s, %d units, %.0f ms",
-            run_id,
-            job_id,
-            channel.channel_id,
-            resolution.route,
-            resolution.units,
-            (time.monotonic() - began) * 1000,
-        )
+        detail = f"{channel.channel_id} via {resolution.route}, {resolution.units} units"
+        return _report(run_id, job_id, outcome, f"DONE {detail}", began)
+
+    outcome = store.finish_job(
+        run_id, job_id, JobStatus.FAILED, error=failure.as_record(), units=spend.units
+    )
+    return _report(run_id, job_id, outcome, f"FAILED {failure.code}: {failure.message}", began)
+
+
+def _report(run_id: str, job_id: str, outcome: FinishOutcome, what: str, began: float) -> str:
+    if outcome is FinishOutcome.IGNORED:
+        # A duplicate delivery finished second: the first result stands.
+        log.info("job %s/%s already terminal; dropped %s", run_id, job_id, what)
+    else:
+        elapsed_ms = (time.monotonic() - began) * 1000
+        log.info("job %s/%s recorded %s (%.0f ms)", run_id, job_id, what, elapsed_ms)
     if outcome is FinishOutcome.COMPLETED_RUN:
         log.info("run %s COMPLETED", run_id)
     return str(outcome)
-
-
-def _fail(
-    store: Store, run_id: str, job_id: str, error: CollectorError, spend: Spend
-) -> FinishOutcome:
-    log.info("job %s/%s FAILED %s: %s", run_id, job_id, error.code, error.message)
-    return store.finish_job(
-        run_id, job_id, JobStatus.FAILED, error=error.as_record(), units=spend.units
-    )

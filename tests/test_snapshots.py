@@ -68,16 +68,18 @@ def test_runs_leave_a_history_read_by_the_client_and_the_cli(
                         subscriber_count=2_340_000, view_count=100)  # fmt: skip
     start_worker(env={"CHANNEL_DATA_MAX_AGE": "0"})  # every run fetches afresh
     client = CollectorClient(settings)
-    client.wait(client.create_run([CHANNEL, "@GoogleDevelopers"]), timeout=60)
+    first = client.wait(client.create_run([CHANNEL, "@GoogleDevelopers"]), timeout=60)
     youtube.add_channel(CHANNEL, title="Google Developers", handle="GoogleDevelopers",
                         subscriber_count=2_350_000, view_count=250)  # fmt: skip
-    client.wait(client.create_run([CHANNEL]), timeout=60)
+    second = client.wait(client.create_run([CHANNEL]), timeout=60)
 
     history = client.get_channel_history(CHANNEL)
 
     assert [(s["subscriber_count"], s["view_count"]) for s in history][-1] == (2_350_000, 250)
     assert {(s["subscriber_count"], s["view_count"]) for s in history[:-1]} == {(2_340_000, 100)}
-    assert len(history) == youtube.calls("channels.list")  # one snapshot per fetch
+    # Every job's data is a snapshot (two fetches in one millisecond are one snapshot).
+    jobs = client.all_jobs(first.run_id) + client.all_jobs(second.run_id)
+    assert {s["fetched_at"] for s in history} == {job.data["fetched_at"] for job in jobs}  # type: ignore[index]
 
     env = {**worker_env, "PATH": "/usr/bin:/bin"}
     cli = [sys.executable, "-m", "collector.cli", "history"]
