@@ -54,9 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     submit = commands.add_parser("submit", help="create a run of identifiers")
     submit.add_argument("identifiers", nargs="*", metavar="IDENT")
     submit.add_argument("--file", help="a file with one identifier a line ('-' for stdin)")
-    submit.add_argument("--wait", action="store_true", help="wait for the run to complete")
-    submit.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait (--wait)")
-    submit.add_argument("--json", action="store_true", help="print JSON")
+    _add_wait_options(submit)
     submit.set_defaults(command=_submit)
 
     status = commands.add_parser("status", help="show a run and its jobs")
@@ -66,9 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 
     retry = commands.add_parser("retry", help="a new run of a run's retryable failures")
     retry.add_argument("run_id", metavar="RUN_ID")
-    retry.add_argument("--wait", action="store_true", help="wait for the new run to complete")
-    retry.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait (--wait)")
-    retry.add_argument("--json", action="store_true", help="print JSON")
+    _add_wait_options(retry)
     retry.set_defaults(command=_retry)
 
     keys = commands.add_parser("keys", help="show each API key's state and today's quota")
@@ -80,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument("--json", action="store_true", help="print JSON")
     resolve.set_defaults(command=_resolve)
     return parser
+
+
+def _add_wait_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--wait", action="store_true", help="wait for the run to complete")
+    command.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait (--wait)")
+    command.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _submit(args: argparse.Namespace) -> int:
