@@ -63,10 +63,6 @@ class Settings:
             )
         return self.youtube_api_keys
 
-    def project_of(self, key: str) -> str | None:
-        """The project label given to ``key`` in YOUTUBE_API_KEYS, if any."""
-        return dict(self.youtube_key_projects).get(key)
-
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         reader = _Reader(env)

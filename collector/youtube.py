@@ -100,11 +100,12 @@ class RetryPolicy:
         return delay
 
 
-class TransientFailure(UpstreamError):
+class _TransientFailure(Exception):
     """A failure worth another attempt; ``retry_after`` is the server's hint, if any."""
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
+        self.message = message
         self.retry_after = retry_after
 
 
@@ -162,7 +163,7 @@ class YouTubeClient:
                 key_changes += 1
                 if key_changes > len(self.key_pool.keys):
                     raise UpstreamError(f"{method}: no key could serve the call") from None
-            except TransientFailure as failure:
+            except _TransientFailure as failure:
                 failures += 1
                 if failures >= self.retry.attempts:
                     raise UpstreamError(
@@ -186,7 +187,7 @@ class YouTubeClient:
             self.rate_limiter.wait()
         try:
             response = self._send(method, params, lease.key)
-        except TransientFailure:
+        except _TransientFailure:
             self.key_pool.refund(lease)
             raise
         body = _json_or_none(response)
@@ -209,18 +210,18 @@ class YouTubeClient:
             raise _rejection(described, status, reason)
         self.key_pool.refund(lease)
         if status == 200:
-            raise TransientFailure(f"{method} answered with a malformed body")
-        raise TransientFailure(described, _retry_after(response))
+            raise _TransientFailure(f"{method} answered with a malformed body")
+        raise _TransientFailure(described, _retry_after(response))
 
     def _send(self, method: str, params: dict[str, str], key: ApiKey) -> httpx.Response:
         url = self.base_url + METHOD_PATHS[method]
         try:
             return self.http.get(url, params=params, headers={"X-Goog-Api-Key": key.value})
         except httpx.TimeoutException:
-            raise TransientFailure(f"{method} timed out") from None
+            raise _TransientFailure(f"{method} timed out") from None
         except httpx.HTTPError as exc:
             # The exception's text may include the URL (never a key): keep only its class.
-            raise TransientFailure(f"{method} failed: {type(exc).__name__}") from None
+            raise _TransientFailure(f"{method} failed: {type(exc).__name__}") from None
 
 
 def _is_transient(status: int, reason: str | None) -> bool:

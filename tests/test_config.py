@@ -13,8 +13,7 @@ def test_keys_may_carry_a_project_label() -> None:
     settings = Settings.from_env({"YOUTUBE_API_KEYS": raw})
 
     assert settings.youtube_api_keys == (API_KEY, SECOND_API_KEY, THIRD_API_KEY)
-    assert settings.project_of(API_KEY) == settings.project_of(SECOND_API_KEY) == "projA"
-    assert settings.project_of(THIRD_API_KEY) is None
+    assert dict(settings.youtube_key_projects) == {API_KEY: "projA", SECOND_API_KEY: "projA"}
     assert API_KEY not in repr(settings)
 
 

@@ -120,6 +120,17 @@ def test_a_lasting_transient_failure_is_an_upstream_error(
     assert spend.units == 0
 
 
+def test_a_timeout_is_tried_again(youtube: FakeYouTube, make_client: MakeClient) -> None:
+    youtube.add_channel(CHANNEL)
+    youtube.fail_next(1, "timeout")  # no answer: the client's 2 s read timeout ends the wait
+    spend = Spend()
+
+    assert make_client().list_channels(spend, id=CHANNEL)
+
+    assert [r.status for r in youtube.requests] == [0, 200]
+    assert spend.units == youtube.units() == 1
+
+
 def test_retries_back_off_exponentially(youtube: FakeYouTube, make_client: MakeClient) -> None:
     youtube.add_channel(CHANNEL)
     youtube.fail_next(3, "503")
