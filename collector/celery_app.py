@@ -48,6 +48,7 @@ def make_celery(settings: Settings) -> Celery:
 
 
 app = make_celery(get_settings())
+_parked_release: Any = None  # the parked-job release thread of this worker (parking.py)
 
 
 @signals.worker_init.connect
@@ -67,6 +68,20 @@ def _redact_logs(logger: logging.Logger, **_: Any) -> None:
         handler.addFilter(redactor)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+@signals.worker_ready.connect
+def _start_releasing_parked_jobs(sender: Any = None, **_: Any) -> None:
+    from .parking import start_release_thread  # imports this module: not at the top
+
+    global _parked_release
+    _parked_release = start_release_thread(app, get_settings())
+
+
+@signals.worker_shutdown.connect
+def _stop_releasing_parked_jobs(**_: Any) -> None:
+    if _parked_release is not None:
+        _parked_release.stop()
 
 
 @signals.worker_process_init.connect

@@ -35,10 +35,30 @@ class Keys:
         """String held by the one worker whose reaper acts this interval."""
         return f"{self.prefix}reaper:lock"
 
-    def api_key_exhausted(self, fingerprint: str) -> str:
-        """String, present until the key's quota resets (Pacific midnight)."""
-        return f"{self.prefix}apikey:{fingerprint}:exhausted"
-
     def api_key_disabled(self, fingerprint: str) -> str:
         """String holding why the key is unusable (invalid, disabled)."""
         return f"{self.prefix}apikey:{fingerprint}:disabled"
+
+    def quota_project(self, day: str, project_id: str) -> str:
+        """Hash: one project's quota on one Pacific-time day.
+
+        Fields: ``units`` spent, ``searches`` (search.list calls), and the flags
+        ``exhausted`` / ``search_exhausted`` once the API has said so.
+        """
+        return f"{self.prefix}quota:{day}:project:{project_id}"
+
+    def quota_key(self, day: str, fingerprint: str) -> str:
+        """Hash: units one key spent on one Pacific-time day, one field per API method."""
+        return f"{self.prefix}quota:{day}:key:{fingerprint}"
+
+    def rate_bucket(self) -> str:
+        """Hash: the token bucket of the global request-rate limit (``tokens``, ``at``)."""
+        return f"{self.prefix}ratelimit"
+
+    def parked_jobs(self) -> str:
+        """Sorted set of parked jobs (JSON task kwargs), scored by when to enqueue them again."""
+        return f"{self.prefix}parked"
+
+    def parked_release_lock(self) -> str:
+        """String held by the one worker releasing due parked jobs."""
+        return f"{self.prefix}parked:lock"

@@ -18,9 +18,10 @@ from redis.retry import Retry
 from .apikeys import KeyPool
 from .config import Settings, get_settings
 from .keys import Keys
+from .ratelimit import RateLimiter
 from .resolver import Resolver
 from .store import Store
-from .youtube import YouTubeClient
+from .youtube import RetryPolicy, YouTubeClient
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,21 @@ def build_runtime(settings: Settings) -> Runtime:
         timeout=httpx.Timeout(settings.http_read_timeout, connect=settings.http_connect_timeout),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
     )
-    key_pool = KeyPool(settings.require_api_keys(), client, Keys(settings.key_prefix))
-    youtube = YouTubeClient(settings.youtube_api_base_url, key_pool, http)
+    youtube = YouTubeClient(
+        settings.youtube_api_base_url,
+        KeyPool.from_settings(settings, client),
+        http,
+        retry=RetryPolicy(
+            attempts=settings.youtube_retry_attempts,
+            base_delay=settings.youtube_retry_base_delay,
+            max_delay=settings.youtube_retry_max_delay,
+        ),
+        rate_limiter=(
+            RateLimiter(client, Keys(settings.key_prefix).rate_bucket(), settings.youtube_max_rps)
+            if settings.youtube_max_rps > 0
+            else None
+        ),
+    )
     return Runtime(
         settings=settings,
         redis=client,
