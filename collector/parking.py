@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
 from collections import defaultdict
@@ -23,6 +22,7 @@ from .apikeys import seconds_until_quota_reset
 from .config import Settings
 from .enqueue import enqueue_jobs
 from .keys import Keys
+from .periodic import PeriodicThread
 from .runtime import redis_client
 from .store import NewJob, Store
 
@@ -92,32 +92,11 @@ class ParkedJobs:
             enqueue_jobs(self._app, self._queue, run_id, jobs)
 
 
-class ReleaseThread(threading.Thread):
-    """Calls ``release_due`` every ``interval`` seconds until stopped."""
-
-    def __init__(self, parked: ParkedJobs, interval: float) -> None:
-        super().__init__(name="collector-parked-jobs", daemon=True)
-        self.parked = parked
-        self.interval = interval
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.wait(self.interval):
-            try:
-                self.parked.release_due()
-            except Exception:
-                # Redis unreachable for a moment must not end the thread: try again later.
-                log.exception("could not release parked jobs; trying again")
-
-    def stop(self) -> None:
-        self.stopping.set()
-
-
-def start_release_thread(app: Celery, settings: Settings) -> ReleaseThread:
-    """The worker's parked-job releaser, running on its own small Redis pool."""
+def release_thread(app: Celery, settings: Settings) -> PeriodicThread:
+    """The worker's parked-job releaser, on its own small Redis pool."""
     parked = ParkedJobs(
         redis_client(settings, max_connections=2), Keys(settings.key_prefix), app, settings.queue
     )
-    thread = ReleaseThread(parked, settings.parked_check_seconds)
-    thread.start()
-    return thread
+    return PeriodicThread(
+        "collector-parked-jobs", settings.parked_check_seconds, parked.release_due
+    )
