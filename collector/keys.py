@@ -31,6 +31,14 @@ class Keys:
         """Sorted set of ``run_id:job_id`` of PROCESSING jobs, scored by lease deadline."""
         return f"{self.prefix}leases"
 
+    def running_runs(self) -> str:
+        """Set of the ids of runs not yet COMPLETED (the reaper prunes completed ones)."""
+        return f"{self.prefix}runs:running"
+
+    def stranded_suspects(self) -> str:
+        """Set of ``run_id:job_id`` that looked stranded on the reaper's last pass."""
+        return f"{self.prefix}reaper:suspects"
+
     def reaper_lock(self) -> str:
         """String held by the one worker whose reaper acts this interval."""
         return f"{self.prefix}reaper:lock"

@@ -230,6 +230,7 @@ class Store:
             self.keys.run_jobs_by_status(run_id, JobStatus.PENDING),
             {job.job_id: index for index, job in enumerate(jobs)},
         )
+        pipe.sadd(self.keys.running_runs(), run_id)
         pipe.execute()
         return jobs
 
