@@ -9,9 +9,8 @@ from celery import Celery, signals
 
 from . import redaction
 from .config import ConfigError, Settings, get_settings
-from .reaper import Reaper, ReaperThread
-from .runtime import make_store, redis_client, reset_runtime
-from .store import NewJob
+from .periodic import PeriodicThread
+from .runtime import reset_runtime
 
 TASK_NAME = "process_channel_job"
 
@@ -48,6 +47,7 @@ def make_celery(settings: Settings) -> Celery:
 
 
 app = make_celery(get_settings())
+_chores: list[PeriodicThread] = []  # this worker's background threads (reaper, parked jobs)
 
 
 @signals.worker_init.connect
@@ -74,28 +74,19 @@ def _forget_parent_connections(**_: Any) -> None:
     reset_runtime()
 
 
-_reaper_thread: ReaperThread | None = None
-
-
 @signals.worker_ready.connect
-def _start_reaper(**_: Any) -> None:
-    """Runs in the worker's main process, beside whatever pool it uses."""
-    global _reaper_thread
-    from .enqueue import enqueue_jobs
+def _start_chores(**_: Any) -> None:
+    """In the worker's main process, beside whatever pool it runs."""
+    from .parking import release_thread  # both import this module: not at the top
+    from .reaper import reaper_thread
 
     settings = get_settings()
-
-    def enqueue_again(run_id: str, job_id: str, identifier: str) -> None:
-        enqueue_jobs(app, settings.queue, run_id, [NewJob(job_id=job_id, identifier=identifier)])
-
-    store = make_store(settings, redis_client(settings, max_connections=4))
-    _reaper_thread = ReaperThread(
-        Reaper(store, enqueue_again, interval=settings.reaper_interval_seconds)
-    )
-    _reaper_thread.start()
+    _chores[:] = [reaper_thread(app, settings), release_thread(app, settings)]
+    for chore in _chores:
+        chore.start()
 
 
 @signals.worker_shutdown.connect
-def _stop_reaper(**_: Any) -> None:
-    if _reaper_thread is not None:
-        _reaper_thread.stop()
+def _stop_chores(**_: Any) -> None:
+    for chore in _chores:
+        chore.stop()

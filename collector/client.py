@@ -27,6 +27,10 @@ class RunNotFound(LookupError):
     """No run has that id (it never existed, or it expired)."""
 
 
+class NothingToRetry(ValueError):
+    """The run is still running, or none of its jobs failed with a retryable error."""
+
+
 class CollectorClient:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
@@ -48,8 +52,25 @@ class CollectorClient:
 
     def create_run(self, identifiers: Iterable[str]) -> str:
         """Write a run and its jobs, then enqueue one task per job; returns the run id."""
+        return self._start_run(list(identifiers))
+
+    def retry_run(self, run_id: str) -> str:
+        """A new run of the completed run's retryable failures, linked to it; its id."""
+        run = self.get_run(run_id)
+        if not run.is_complete:
+            raise NothingToRetry(f"run {run_id} is still running: retry it once it completes")
+        inputs = [
+            job.input
+            for job in self.store.all_jobs(run_id)
+            if job.status is JobStatus.FAILED and job.error and job.error.get("retryable")
+        ]
+        if not inputs:
+            raise NothingToRetry(f"run {run_id} has no retryable failures")
+        return self._start_run(inputs, retry_of=run_id)
+
+    def _start_run(self, identifiers: list[str], retry_of: str | None = None) -> str:
         run_id = new_run_id()
-        jobs = self.store.write_run(run_id, list(identifiers))
+        jobs = self.store.write_run(run_id, identifiers, retry_of=retry_of)
         enqueue_jobs(self.celery, self.settings.queue, run_id, jobs)
         return run_id
 
@@ -113,6 +134,10 @@ def get_jobs(
     run_id: str, status: JobStatus | str | None = None, offset: int = 0, limit: int = 100
 ) -> list[Job]:
     return default_client().get_jobs(run_id, status, offset, limit)
+
+
+def retry_run(run_id: str) -> str:
+    return default_client().retry_run(run_id)
 
 
 def wait(run_id: str, timeout: float, poll_interval: float = 0.2) -> Run:

@@ -92,6 +92,7 @@ class Job:
     finished_at: str | None
     route: str | None = None
     units: int = 0
+    parked_until: str | None = None  # set when the job last waited for the quota reset
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
@@ -108,6 +109,7 @@ class Run:
     created_at: str
     completed_at: str | None
     units: int = 0
+    retry_of: str | None = None  # the run whose retryable failures this run retries
 
     @property
     def is_complete(self) -> bool:
@@ -122,4 +124,5 @@ class Run:
             "created_at": self.created_at,
             "completed_at": self.completed_at,
             "units": self.units,
+            "retry_of": self.retry_of,
         }

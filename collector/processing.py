@@ -7,7 +7,8 @@ import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from .errors import CollectorError, UpstreamError
+from . import parking
+from .errors import CollectorError, QuotaExhausted, UpstreamError
 from .models import JobStatus
 from .resolver import Resolver
 from .store import FinishOutcome, Store
@@ -16,8 +17,19 @@ from .youtube import Spend
 log = logging.getLogger(__name__)
 
 
-def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, identifier: str) -> str:
-    """Start, resolve and record one job; returns what happened, for the task's result."""
+def process_job(
+    store: Store,
+    resolver: Resolver,
+    run_id: str,
+    job_id: str,
+    identifier: str,
+    *,
+    park_on_quota: bool = False,
+) -> str:
+    """Start, resolve and record one job; returns what happened, for the task's result.
+
+    With ``park_on_quota``, a job that meets quota_exhausted waits for the reset instead.
+    """
     start = store.start_job(run_id, job_id)
     if not start.outcome.should_process:
         log.info("job %s/%s not processed: %s", run_id, job_id, start.outcome)
@@ -25,8 +37,14 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
 
     began = time.monotonic()
     spend = Spend()
+    failure: CollectorError
     try:
         resolution = resolver.resolve(identifier, spend, run_id=run_id, job_id=job_id)
+    except QuotaExhausted as error:
+        if park_on_quota and parking.park(store, run_id, job_id, identifier, spend.units):
+            log.info("job %s/%s parked until the quota reset: %s", run_id, job_id, error.message)
+            return "parked"
+        failure = error
     except CollectorError as error:
         failure = error
     except SoftTimeLimitExceeded:

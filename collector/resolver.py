@@ -15,7 +15,6 @@ from .collect import Asker, ChannelCollector
 from .errors import NotFound
 from .identifiers import Identifier, IdentifierKind, parse_identifier
 from .models import ChannelData
-from .searchquota import SearchBucket
 from .webpage import ChannelPages
 from .youtube import Spend, YouTubeClient, items_by_id
 
@@ -38,7 +37,7 @@ class Resolver:
         collector: ChannelCollector,
         cache: Cache,
         pages: ChannelPages | None = None,  # None: RESOLVE_VIA_PAGE=false
-        search: SearchBucket | None = None,  # None: ALLOW_SEARCH_FALLBACK=false
+        search: bool = False,  # ALLOW_SEARCH_FALLBACK
     ) -> None:
         self.youtube = youtube
         self.collector = collector
@@ -107,14 +106,14 @@ class Resolver:
             item = self._lookup(job, forHandle="@" + name)
             if item is not None:
                 return self.collector.from_item(item, job.spend), HIGH
-        if self.search is not None:
-            return self._search(identifier, job, self.search), LOW
+        if self.search:
+            return self._search(identifier, job), LOW
         raise _not_found(identifier)
 
-    def _search(self, identifier: Identifier, job: _Job, bucket: SearchBucket) -> ChannelData:
+    def _search(self, identifier: Identifier, job: _Job) -> ChannelData:
         """Search by name; accept the one candidate whose handle or custom URL is the name."""
         job.steps.append("search.list")
-        candidates = self.youtube.search_channels(job.spend, identifier.value, bucket)
+        candidates = self.youtube.search_channels(job.spend, identifier.value)
         if not candidates:
             raise _not_found(identifier)
         job.steps.append("channels.list:id")

@@ -20,13 +20,13 @@ from .cache import Cache
 from .collect import ChannelCollector
 from .config import Settings, get_settings
 from .keys import Keys
+from .ratelimit import RateLimiter
 from .resolver import Resolver
-from .searchquota import SearchBucket
 from .snapshots import Snapshots
 from .store import Store
 from .uploads import RecentUploads
 from .webpage import ChannelPages
-from .youtube import YouTubeClient
+from .youtube import RetryPolicy, YouTubeClient
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,21 @@ def build_runtime(settings: Settings) -> Runtime:
         timeout=httpx.Timeout(settings.http_read_timeout, connect=settings.http_connect_timeout),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
     )
-    key_pool = KeyPool(settings.require_api_keys(), client, keys)
-    youtube = YouTubeClient(settings.youtube_api_base_url, key_pool, http)
+    youtube = YouTubeClient(
+        settings.youtube_api_base_url,
+        KeyPool.from_settings(settings, client),
+        http,
+        retry=RetryPolicy(
+            attempts=settings.youtube_retry_attempts,
+            base_delay=settings.youtube_retry_base_delay,
+            max_delay=settings.youtube_retry_max_delay,
+        ),
+        rate_limiter=(
+            RateLimiter(client, keys.rate_bucket(), settings.youtube_max_rps)
+            if settings.youtube_max_rps > 0
+            else None
+        ),
+    )
     store = make_store(settings, client)
     cache = make_cache(settings, client)
     collector = ChannelCollector(
@@ -119,7 +132,7 @@ def build_runtime(settings: Settings) -> Runtime:
         pages=(
             ChannelPages(http, settings.youtube_web_base_url) if settings.resolve_via_page else None
         ),
-        search=SearchBucket(client, keys) if settings.allow_search_fallback else None,
+        search=settings.allow_search_fallback,
     )
     return Runtime(settings=settings, redis=client, store=store, resolver=resolver)
 

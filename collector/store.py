@@ -95,6 +95,25 @@ return finish(KEYS, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], fields)
 """
 )
 
+# KEYS: job, run, leases, z_pending, z_processing, parked.
+# ARGV: lease member, parked member, release time, units spent, parked_until (ISO 8601).
+# PROCESSING -> PENDING, out of the leases and into the parked set. The attempt is given back:
+# it was cut short by quota, not by a dying worker. Its units count in the run's total.
+_PARK_LUA = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'PROCESSING' then return 0 end
+local job_id = redis.call('HGET', KEYS[1], 'job_id')
+redis.call('HSET', KEYS[1], 'status', 'PENDING', 'parked_until', ARGV[5])
+redis.call('HINCRBY', KEYS[1], 'attempts', -1)
+redis.call('ZREM', KEYS[5], job_id)
+redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[1], 'index'), job_id)
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HINCRBY', KEYS[2], 'PROCESSING', -1)
+redis.call('HINCRBY', KEYS[2], 'PENDING', 1)
+redis.call('HINCRBY', KEYS[2], 'units', ARGV[4])
+redis.call('ZADD', KEYS[6], ARGV[3], ARGV[2])
+return 1
+"""
+
 
 # ARGV: now, limit, new_deadline -> members whose lease had expired, now leased to the caller.
 _CLAIM_EXPIRED_LUA = """
@@ -162,11 +181,17 @@ class Store:
         self._start = client.register_script(_START_LUA)
         self._finish = client.register_script(_FINISH_SCRIPT_LUA)
         self._claim_expired = client.register_script(_CLAIM_EXPIRED_LUA)
+        self._park = client.register_script(_PARK_LUA)
 
     # -- writing ------------------------------------------------------------------------
 
-    def write_run(self, run_id: str, identifiers: Sequence[str]) -> list[NewJob]:
-        """Write a new run and its PENDING jobs in one transaction; return the jobs."""
+    def write_run(
+        self, run_id: str, identifiers: Sequence[str], *, retry_of: str | None = None
+    ) -> list[NewJob]:
+        """Write a new run and its PENDING jobs in one transaction; return the jobs.
+
+        ``retry_of`` links a run made of an older run's retryable failures to that run.
+        """
         if not identifiers:
             raise ValueError("a run needs at least one identifier")
         now = utc_now()
@@ -186,6 +211,7 @@ class Store:
                 JobStatus.PROCESSING: 0,
                 JobStatus.DONE: 0,
                 JobStatus.FAILED: 0,
+                **({"retry_of": retry_of} if retry_of else {}),
             },
         )
         for index, job in enumerate(jobs):
@@ -204,6 +230,7 @@ class Store:
             self.keys.run_jobs_by_status(run_id, JobStatus.PENDING),
             {job.job_id: index for index, job in enumerate(jobs)},
         )
+        pipe.sadd(self.keys.running_runs(), run_id)
         pipe.execute()
         return jobs
 
@@ -280,6 +307,29 @@ class Store:
     def drop_lease(self, run_id: str, job_id: str) -> None:
         self.redis.zrem(self.keys.leases(), f"{run_id}:{job_id}")
 
+    def park_job(
+        self, run_id: str, job_id: str, identifier: str, *, release_at: float, units: int
+    ) -> bool:
+        """Put a PROCESSING job back to PENDING until ``release_at`` (a Unix time).
+
+        It waits in the parked set, whose members are the task's kwargs as JSON, until a
+        worker enqueues it again. False if the job was not PROCESSING (left as it is).
+        """
+        member = json.dumps({"run_id": run_id, "job_id": job_id, "identifier": identifier})
+        until = datetime.fromtimestamp(release_at, UTC).isoformat(timespec="seconds")
+        parked = self._park(
+            keys=[
+                self.keys.job(run_id, job_id),
+                self.keys.run(run_id),
+                self.keys.leases(),
+                self.keys.run_jobs_by_status(run_id, JobStatus.PENDING),
+                self.keys.run_jobs_by_status(run_id, JobStatus.PROCESSING),
+                self.keys.parked_jobs(),
+            ],
+            args=[f"{run_id}:{job_id}", member, release_at, units, until.replace("+00:00", "Z")],
+        )
+        return bool(parked)
+
     def _transition_keys(self, run_id: str, job_id: str) -> list[str]:
         return [
             self.keys.job(run_id, job_id),
@@ -302,6 +352,7 @@ class Store:
             created_at=fields["created_at"],
             completed_at=fields.get("completed_at"),
             units=int(fields.get("units", 0)),
+            retry_of=fields.get("retry_of"),
         )
 
     def get_jobs(
@@ -373,4 +424,5 @@ def _job_from_fields(fields: dict[str, str]) -> Job:
         finished_at=fields.get("finished_at"),
         route=fields.get("route"),
         units=int(fields.get("units", 0)),
+        parked_until=fields.get("parked_until"),
     )

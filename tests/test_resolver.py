@@ -11,7 +11,6 @@ import dataclasses
 from collections.abc import Callable, Iterator
 
 import pytest
-import redis
 
 from collector.config import Settings
 from collector.errors import NotFound, QuotaExhausted
@@ -156,11 +155,12 @@ def test_search_fallback_rejects_candidates_that_only_look_alike(youtube, make_r
 
 
 def test_search_bucket_spent_leaves_the_key_usable_for_other_methods(
-    youtube, make_runtime, redis_client: redis.Redis
+    youtube, make_runtime
 ) -> None:
     youtube.add_key(API_KEY, search_budget=0)
     youtube.add_channel(CHANNEL, custom_name="LegacyName", page_style="none")
-    resolver = make_runtime(allow_search_fallback=True).resolver
+    runtime = make_runtime(allow_search_fallback=True)
+    resolver = runtime.resolver
 
     with pytest.raises(QuotaExhausted, match=r"search\.list"):
         resolver.resolve("youtube.com/c/LegacyName")
@@ -168,8 +168,8 @@ def test_search_bucket_spent_leaves_the_key_usable_for_other_methods(
     assert resolver.resolve(CHANNEL).units == 1
     assert [r.status for r in youtube.requests if r.method == "search.list"] == [403]
     assert youtube.requests[-1].key == API_KEY and youtube.requests[-1].status == 200
-    assert redis_client.keys("*exhausted*") == []
-    assert len(redis_client.keys("*search_spent*")) == 1
+    [state] = resolver.youtube.key_pool.states()
+    assert state.state == "search exhausted"
     with pytest.raises(QuotaExhausted):  # and search is not asked again today
         resolver.resolve("youtube.com/c/OtherLegacyName")
     assert youtube.calls("search.list") == 1
