@@ -154,9 +154,7 @@ def test_search_fallback_rejects_candidates_that_only_look_alike(youtube, make_r
     assert youtube.calls("search.list") == 1
 
 
-def test_search_bucket_spent_leaves_the_key_usable_for_other_methods(
-    youtube, make_runtime
-) -> None:
+def test_search_bucket_spent_leaves_the_key_usable_for_other_methods(youtube, make_runtime) -> None:
     youtube.add_key(API_KEY, search_budget=0)
     youtube.add_channel(CHANNEL, custom_name="LegacyName", page_style="none")
     runtime = make_runtime(allow_search_fallback=True)
