@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 
 from collector.cache import CLAIM_SECONDS, NOT_FOUND, Cache
-from collector.collect import Asker
+from collector.collect import Asker, ChannelCollector
 from collector.config import Settings
 from collector.identifiers import Identifier, IdentifierKind
 from collector.keys import Keys
@@ -44,12 +45,18 @@ def test_claims_go_to_one_holder_and_skip_channels_already_known(
     assert cache.claim([A, D], 50, "run/2") == [A, D]
 
 
-def test_a_redelivered_job_takes_back_its_own_claim_at_once(
-    youtube: FakeYouTube, settings: Settings, redis_client: redis.Redis
-) -> None:
+@pytest.fixture
+def collector(youtube: FakeYouTube, settings: Settings) -> Iterator[ChannelCollector]:
+    """A worker's collector, RECENT_VIDEOS=0, with channel A known to the fake API."""
     youtube.add_channel(A, title="A")
     runtime = build_runtime(dataclasses.replace(settings, recent_videos=0))
-    collector = runtime.resolver.collector
+    yield runtime.resolver.collector
+    runtime.close()
+
+
+def test_a_redelivered_job_takes_back_its_own_claim_at_once(
+    collector: ChannelCollector, settings: Settings, redis_client: redis.Redis
+) -> None:
     # The job's first delivery claimed A and died.
     assert collector.cache.claim([A], 1, "run/7") == [A]
     started = time.monotonic()
@@ -59,15 +66,11 @@ def test_a_redelivered_job_takes_back_its_own_claim_at_once(
     assert (channel.title, cached) == ("A", False)
     assert time.monotonic() - started < 2
     assert redis_client.exists(Keys(settings.key_prefix).channel_claim(A)) == 0  # released
-    runtime.close()
 
 
 def test_a_waiting_job_takes_the_data_its_claimant_fetched(
-    youtube: FakeYouTube, settings: Settings, redis_client: redis.Redis
+    youtube: FakeYouTube, collector: ChannelCollector
 ) -> None:
-    youtube.add_channel(A, title="A")
-    runtime = build_runtime(dataclasses.replace(settings, recent_videos=0))
-    collector = runtime.resolver.collector
     assert collector.cache.claim([A], 1, "run/1") == [A]
 
     def claimant() -> None:
@@ -81,4 +84,3 @@ def test_a_waiting_job_takes_the_data_its_claimant_fetched(
 
     assert (channel.title, cached) == ("A", True)
     assert youtube.calls() == 1
-    runtime.close()
