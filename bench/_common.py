@@ -1,4 +1,8 @@
-"""What every benchmark shares: its own Redis database, real workers, fresh ids, summaries."""
+"""What every benchmark shares: its own Redis database, real workers, fresh ids, summaries.
+
+A benchmark empties its database with FLUSHDB, so it never uses ``REDIS_URL`` (which may be a
+real deployment's): it uses ``BENCH_REDIS_URL``, by default database 12 on localhost.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +28,10 @@ from collector.enqueue import TaskMessages, push_task_messages
 from collector.store import NewJob
 from tests.workers import WorkerProcess
 
-from . import BENCH_REDIS_URL
 from ._bare_app import BARE_TASK
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 API_KEY = "AIzaSyBENCHkey000000000000000000000001"
 QUEUE = "collector"
 # kombu's Redis transport keeps a delivered, not yet acknowledged message in this hash.

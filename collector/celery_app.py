@@ -9,6 +9,7 @@ from celery import Celery, signals
 
 from . import redaction
 from .config import ConfigError, Settings, get_settings
+from .periodic import PeriodicThread
 from .runtime import connections_for, get_runtime, reset_runtime, set_concurrency
 
 TASK_NAME = "process_channel_job"
@@ -31,8 +32,12 @@ def make_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # An unacknowledged message (its worker died) is delivered again once the visibility
+        # timeout has passed, found by a sweep every unacked_restore_interval seconds.
         broker_transport_options={
             "visibility_timeout": settings.visibility_timeout,
+            "unacked_restore_interval": settings.unacked_restore_interval,
+            "unacked_restore_throttle": 1,
             "max_connections": connections_for(settings.worker_concurrency),
         },
         broker_pool_limit=connections_for(settings.worker_concurrency),
@@ -47,6 +52,7 @@ def make_celery(settings: Settings) -> Celery:
 
 
 app = make_celery(get_settings())
+_chores: list[PeriodicThread] = []  # this worker's background threads (reaper, parked jobs)
 
 
 @signals.worker_init.connect
@@ -89,3 +95,21 @@ def _build_child_runtime(**_: Any) -> None:
     # its first job does not pay for them.
     reset_runtime()
     get_runtime()
+
+
+@signals.worker_ready.connect
+def _start_chores(**_: Any) -> None:
+    """In the worker's main process, beside whatever pool it runs."""
+    from .parking import release_thread  # both import this module: not at the top
+    from .reaper import reaper_thread
+
+    settings = get_settings()
+    _chores[:] = [reaper_thread(app, settings), release_thread(app, settings)]
+    for chore in _chores:
+        chore.start()
+
+
+@signals.worker_shutdown.connect
+def _stop_chores(**_: Any) -> None:
+    for chore in _chores:
+        chore.stop()

@@ -11,9 +11,10 @@ from typing import Any, TextIO
 
 import redis
 
-from .client import CollectorClient, RunNotFound
+from .client import CollectorClient, NothingToRetry, RunNotFound
 from .config import ConfigError, get_settings
-from .errors import CollectorError
+from .errors import CollectorError, InvalidIdentifier
+from .identifiers import IdentifierKind, parse_identifier
 from .models import Job, Run
 
 
@@ -28,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"collector: {error}", file=sys.stderr)
         return 1
-    except RunNotFound as error:
+    except (RunNotFound, NothingToRetry) as error:
         print(f"collector: {error}", file=sys.stderr)
         return 1
     except ConfigError as error:
@@ -54,9 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     submit = commands.add_parser("submit", help="create a run of identifiers")
     submit.add_argument("identifiers", nargs="*", metavar="IDENT")
     submit.add_argument("--file", help="a file with one identifier a line ('-' for stdin)")
-    submit.add_argument("--wait", action="store_true", help="wait for the run to complete")
-    submit.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait (--wait)")
-    submit.add_argument("--json", action="store_true", help="print JSON")
+    _add_wait_options(submit)
     submit.set_defaults(command=_submit)
 
     status = commands.add_parser("status", help="show a run and its jobs")
@@ -64,11 +63,31 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(command=_status)
 
+    retry = commands.add_parser("retry", help="a new run of a run's retryable failures")
+    retry.add_argument("run_id", metavar="RUN_ID")
+    _add_wait_options(retry)
+    retry.set_defaults(command=_retry)
+
+    keys = commands.add_parser("keys", help="show each API key's state and today's quota")
+    keys.add_argument("--json", action="store_true", help="print JSON")
+    keys.set_defaults(command=_keys)
+
+    history = commands.add_parser("history", help="show a channel's snapshots over time")
+    history.add_argument("channel", metavar="CHANNEL", help="a channel id (UC...)")
+    history.add_argument("--json", action="store_true", help="print JSON")
+    history.set_defaults(command=_history)
+
     resolve = commands.add_parser("resolve", help="resolve identifiers now, without the queue")
     resolve.add_argument("identifiers", nargs="+", metavar="IDENT")
     resolve.add_argument("--json", action="store_true", help="print JSON")
     resolve.set_defaults(command=_resolve)
     return parser
+
+
+def _add_wait_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--wait", action="store_true", help="wait for the run to complete")
+    command.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait (--wait)")
+    command.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _submit(args: argparse.Namespace) -> int:
@@ -78,13 +97,47 @@ def _submit(args: argparse.Namespace) -> int:
     if not identifiers:
         raise CommandError("nothing to submit: give identifiers or --file")
     client = CollectorClient()
-    run_id = client.create_run(identifiers)
+    return _started(client, client.create_run(identifiers), args)
+
+
+def _retry(args: argparse.Namespace) -> int:
+    client = CollectorClient()
+    return _started(client, client.retry_run(args.run_id), args)
+
+
+def _started(client: CollectorClient, run_id: str, args: argparse.Namespace) -> int:
+    """Print the new run's id, or with --wait follow it and print it once complete."""
     if not args.wait:
         print(json.dumps({"run_id": run_id}) if args.json else run_id)
         return 0
-    print(f"run {run_id}: {len(identifiers)} jobs", file=sys.stderr)
+    print(f"run {run_id}: {client.get_run(run_id).total} jobs", file=sys.stderr)
     run = _wait_with_progress(client, run_id, args.timeout, sys.stderr)
     _print_run(client, run, as_json=args.json)
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from .apikeys import KeyPool
+    from .runtime import redis_client
+
+    settings = get_settings()
+    states = KeyPool.from_settings(settings, redis_client(settings, max_connections=2)).states()
+    if args.json:
+        print(json.dumps([state.to_dict() for state in states], indent=2))
+        return 0
+    rows = [("FINGERPRINT", "PROJECT", "STATE", "USED TODAY", "LEFT", "SEARCHES")]
+    rows += [
+        (
+            state.fingerprint,
+            state.project or "-",
+            state.state,
+            str(state.units_today),
+            str(state.units_left),
+            str(state.searches_today),
+        )
+        for state in states
+    ]
+    _print_table(rows)
     return 0
 
 
@@ -92,6 +145,46 @@ def _status(args: argparse.Namespace) -> int:
     client = CollectorClient()
     _print_run(client, client.get_run(args.run_id), as_json=args.json)
     return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    try:
+        identifier = parse_identifier(args.channel)
+    except InvalidIdentifier as error:
+        raise CommandError(error.message) from None
+    if identifier.kind is not IdentifierKind.CHANNEL_ID:
+        raise CommandError(f"history needs a channel id (UC...), not a {identifier.kind}")
+    snapshots = CollectorClient().get_channel_history(identifier.value)
+    if args.json:
+        document = {"channel_id": identifier.value, "snapshots": snapshots}
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+        return 0
+    if not snapshots:
+        print(f"no snapshots of {identifier.value}", file=sys.stderr)
+        return 0
+    rows = [("FETCHED_AT", "SUBSCRIBERS", "VIEWS", "VIDEOS", "TITLE")]
+    for snapshot in snapshots:
+        rows.append(
+            (
+                snapshot["fetched_at"],
+                _number(snapshot["subscriber_count"]),
+                _number(snapshot["view_count"]),
+                _number(snapshot["video_count"]),
+                _clip(snapshot["title"], 40),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [
+            row[0].ljust(widths[0]),
+            *(c.rjust(w) for c, w in zip(row[1:4], widths[1:], strict=True)),
+        ]
+        print("  ".join([*cells, row[4]]))
+    return 0
+
+
+def _number(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def _resolve(args: argparse.Namespace) -> int:
@@ -189,13 +282,14 @@ def _print_run(client: CollectorClient, run: Run, *, as_json: bool) -> None:
         rows.append(
             (_clip(job.input, 40), str(job.status), job.channel_id or "-", _clip(detail, 60))
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    _print_table(rows)
+
+
+def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
+    """Columns padded to their widest cell; the last column is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-            + "  "
-            + row[3]
-        )
+        print("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]))
 
 
 def _error_text(error: dict[str, Any] | None) -> str:

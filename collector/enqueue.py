@@ -37,16 +37,22 @@ LPUSH_CHUNK = 1000
 
 
 def accept_run(
-    store: Store, app: Celery, settings: Settings, run_id: str, identifiers: Sequence[str]
+    store: Store,
+    app: Celery,
+    settings: Settings,
+    run_id: str,
+    identifiers: Sequence[str],
+    *,
+    retry_of: str | None = None,
 ) -> None:
     """Write the run and its PENDING jobs, and queue one task message per job."""
     if writes_messages_directly(app, settings):
         pipe = store.redis.pipeline(transaction=True)
-        jobs = store.write_run(run_id, identifiers, pipe=pipe)
+        jobs = store.write_run(run_id, identifiers, retry_of=retry_of, pipe=pipe)
         push_task_messages(pipe, TaskMessages(app, settings.queue), run_id, jobs)
         pipe.execute()
     else:
-        jobs = store.write_run(run_id, identifiers)
+        jobs = store.write_run(run_id, identifiers, retry_of=retry_of)
         enqueue_jobs(app, settings.queue, run_id, jobs)
 
 

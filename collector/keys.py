@@ -31,10 +31,61 @@ class Keys:
         """Sorted set of ``run_id:job_id`` of PROCESSING jobs, scored by lease deadline."""
         return f"{self.prefix}leases"
 
-    def api_key_exhausted(self, fingerprint: str) -> str:
-        """String, present until the key's quota resets (Pacific midnight)."""
-        return f"{self.prefix}apikey:{fingerprint}:exhausted"
+    def running_runs(self) -> str:
+        """Set of the ids of runs not yet COMPLETED (the reaper prunes completed ones)."""
+        return f"{self.prefix}runs:running"
+
+    def stranded_suspects(self) -> str:
+        """Set of ``run_id:job_id`` that looked stranded on the reaper's last pass."""
+        return f"{self.prefix}reaper:suspects"
+
+    def reaper_lock(self) -> str:
+        """String held by the one worker whose reaper acts this interval."""
+        return f"{self.prefix}reaper:lock"
 
     def api_key_disabled(self, fingerprint: str) -> str:
         """String holding why the key is unusable (invalid, disabled)."""
         return f"{self.prefix}apikey:{fingerprint}:disabled"
+
+    def quota_project(self, day: str, project_id: str) -> str:
+        """Hash: one project's quota on one Pacific-time day.
+
+        Fields: ``units`` spent, ``searches`` (search.list calls), and the flags
+        ``exhausted`` / ``search_exhausted`` once the API has said so.
+        """
+        return f"{self.prefix}quota:{day}:project:{project_id}"
+
+    def quota_key(self, day: str, fingerprint: str) -> str:
+        """Hash: units one key spent on one Pacific-time day, one field per API method."""
+        return f"{self.prefix}quota:{day}:key:{fingerprint}"
+
+    def rate_bucket(self) -> str:
+        """Hash: the token bucket of the global request-rate limit (``tokens``, ``at``)."""
+        return f"{self.prefix}ratelimit"
+
+    def parked_jobs(self) -> str:
+        """Sorted set of parked jobs (JSON task kwargs), scored by when to enqueue them again."""
+        return f"{self.prefix}parked"
+
+    def parked_release_lock(self) -> str:
+        """String held by the one worker releasing due parked jobs."""
+        return f"{self.prefix}parked:lock"
+
+    def resolution(self, cache_key: str) -> str:
+        """String: the channel id an identifier resolved to, or NOT_FOUND (kept briefly)."""
+        return f"{self.prefix}resolve:{cache_key}"
+
+    def channel_data(self, channel_id: str, recent_videos: int) -> str:
+        """String: the channel's collected data (JSON), kept while it is fresh enough to reuse.
+
+        Keyed by the number of recent uploads collected, so a worker configured for more
+        never takes data that has fewer."""
+        return f"{self.prefix}channel:{channel_id}:data:{recent_videos}"
+
+    def channel_claim(self, channel_id: str) -> str:
+        """String: the token of the worker fetching this channel now (single flight)."""
+        return f"{self.prefix}channel:{channel_id}:claim"
+
+    def channel_snapshots(self, channel_id: str) -> str:
+        """Sorted set of the channel's snapshots (JSON), scored by fetched_at (epoch seconds)."""
+        return f"{self.prefix}channel:{channel_id}:snapshots"

@@ -24,6 +24,24 @@ class RunStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class RecentVideo:
+    """One recent upload with its statistics; counts are None where hidden or disabled."""
+
+    video_id: str
+    title: str
+    published_at: str | None
+    duration_seconds: int | None  # None when the API gives no parsable duration
+    view_count: int | None
+    like_count: int | None
+    comment_count: int | None
+    live_broadcast_content: str | None  # "none", "upcoming" or "live"
+    made_for_kids: bool | None
+    tags: list[str]
+    category_id: str | None
+    default_language: str | None
+
+
+@dataclass(frozen=True)
 class ChannelData:
     """What we collect about a channel; counts are integers, not the API's strings."""
 
@@ -43,11 +61,21 @@ class ChannelData:
     keywords: str | None
     topic_categories: list[str] = field(default_factory=list)
     fetched_at: str = ""
+    recent_videos: list[RecentVideo] | None = None  # None when RECENT_VIDEOS=0
+    notes: list[str] = field(default_factory=list)  # what could not be collected, and why
 
     def to_dict(self) -> dict[str, Any]:
-        # Shallow, not dataclasses.asdict: every field is flat but one list, and asdict's deep
-        # copy cost ~70 us a job, a visible share of a threads pool's CPU.
-        return {**vars(self), "topic_categories": list(self.topic_categories)}
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> ChannelData:
+        videos = record.get("recent_videos")
+        return cls(
+            **{
+                **record,
+                "recent_videos": None if videos is None else [RecentVideo(**v) for v in videos],
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -64,6 +92,7 @@ class Job:
     finished_at: str | None
     route: str | None = None
     units: int = 0
+    parked_until: str | None = None  # set when the job last waited for the quota reset
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
@@ -80,6 +109,7 @@ class Run:
     created_at: str
     completed_at: str | None
     units: int = 0
+    retry_of: str | None = None  # the run whose retryable failures this run retries
 
     @property
     def is_complete(self) -> bool:
@@ -94,4 +124,5 @@ class Run:
             "created_at": self.created_at,
             "completed_at": self.completed_at,
             "units": self.units,
+            "retry_of": self.retry_of,
         }

@@ -7,7 +7,8 @@ import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from .errors import CollectorError, UpstreamError
+from . import parking
+from .errors import CollectorError, QuotaExhausted, UpstreamError
 from .models import JobStatus
 from .resolver import Resolver
 from .store import FinishOutcome, Store
@@ -16,8 +17,19 @@ from .youtube import Spend
 log = logging.getLogger(__name__)
 
 
-def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, identifier: str) -> str:
-    """Start, resolve and record one job; returns what happened, for the task's result."""
+def process_job(
+    store: Store,
+    resolver: Resolver,
+    run_id: str,
+    job_id: str,
+    identifier: str,
+    *,
+    park_on_quota: bool = False,
+) -> str:
+    """Start, resolve and record one job; returns what happened, for the task's result.
+
+    With ``park_on_quota``, a job that meets quota_exhausted waits for the reset instead.
+    """
     start = store.start_job(run_id, job_id)
     if not start.outcome.should_process:
         log.info("job %s/%s not processed: %s", run_id, job_id, start.outcome)
@@ -25,17 +37,21 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
 
     began = time.monotonic()
     spend = Spend()
+    failure: CollectorError
     try:
-        resolution = resolver.resolve(identifier, spend)
+        resolution = resolver.resolve(identifier, spend, run_id=run_id, job_id=job_id)
+    except QuotaExhausted as error:
+        if park_on_quota and parking.park(store, run_id, job_id, identifier, spend.units):
+            log.info("job %s/%s parked until the quota reset: %s", run_id, job_id, error.message)
+            return "parked"
+        failure = error
     except CollectorError as error:
-        outcome = _fail(store, run_id, job_id, error, spend)
+        failure = error
     except SoftTimeLimitExceeded:
-        timed_out = UpstreamError("the job ran out of time waiting on the YouTube API")
-        outcome = _fail(store, run_id, job_id, timed_out, spend)
+        failure = UpstreamError("the job ran out of time waiting on the YouTube API")
     except Exception:
         log.exception("job %s/%s failed unexpectedly", run_id, job_id)
-        unexpected = CollectorError("unexpected error in the worker; see the worker log")
-        outcome = _fail(store, run_id, job_id, unexpected, spend)
+        failure = CollectorError("unexpected error in the worker; see the worker log")
     else:
         channel = resolution.channel
         outcome = store.finish_job(
@@ -43,28 +59,26 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
             job_id,
             JobStatus.DONE,
             channel_id=channel.channel_id,
-            data=channel.to_dict(),
+            data={**channel.to_dict(), "resolution_confidence": resolution.confidence},
             route=resolution.route,
             units=resolution.units,
         )
-        log.info(
-            "job %s/%s DONE %s via %s, %d units, %.0f ms",
-            run_id,
-            job_id,
-            channel.channel_id,
-            resolution.route,
-            resolution.units,
-            (time.monotonic() - began) * 1000,
-        )
+        detail = f"{channel.channel_id} via {resolution.route}, {resolution.units} units"
+        return _report(run_id, job_id, outcome, f"DONE {detail}", began)
+
+    outcome = store.finish_job(
+        run_id, job_id, JobStatus.FAILED, error=failure.as_record(), units=spend.units
+    )
+    return _report(run_id, job_id, outcome, f"FAILED {failure.code}: {failure.message}", began)
+
+
+def _report(run_id: str, job_id: str, outcome: FinishOutcome, what: str, began: float) -> str:
+    if outcome is FinishOutcome.IGNORED:
+        # A duplicate delivery finished second: the first result stands.
+        log.info("job %s/%s already terminal; dropped %s", run_id, job_id, what)
+    else:
+        elapsed_ms = (time.monotonic() - began) * 1000
+        log.info("job %s/%s recorded %s (%.0f ms)", run_id, job_id, what, elapsed_ms)
     if outcome is FinishOutcome.COMPLETED_RUN:
         log.info("run %s COMPLETED", run_id)
     return str(outcome)
-
-
-def _fail(
-    store: Store, run_id: str, job_id: str, error: CollectorError, spend: Spend
-) -> FinishOutcome:
-    log.info("job %s/%s FAILED %s: %s", run_id, job_id, error.code, error.message)
-    return store.finish_job(
-        run_id, job_id, JobStatus.FAILED, error=error.as_record(), units=spend.units
-    )

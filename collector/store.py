@@ -95,6 +95,33 @@ return finish(KEYS, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], fields)
 """
 )
 
+# KEYS: job, run, leases, z_pending, z_processing, parked.
+# ARGV: lease member, parked member, release time, units spent, parked_until (ISO 8601).
+# PROCESSING -> PENDING, out of the leases and into the parked set. The attempt is given back:
+# it was cut short by quota, not by a dying worker. Its units count in the run's total.
+_PARK_LUA = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'PROCESSING' then return 0 end
+local job_id = redis.call('HGET', KEYS[1], 'job_id')
+redis.call('HSET', KEYS[1], 'status', 'PENDING', 'parked_until', ARGV[5])
+redis.call('HINCRBY', KEYS[1], 'attempts', -1)
+redis.call('ZREM', KEYS[5], job_id)
+redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[1], 'index'), job_id)
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HINCRBY', KEYS[2], 'PROCESSING', -1)
+redis.call('HINCRBY', KEYS[2], 'PENDING', 1)
+redis.call('HINCRBY', KEYS[2], 'units', ARGV[4])
+redis.call('ZADD', KEYS[6], ARGV[3], ARGV[2])
+return 1
+"""
+
+
+# ARGV: now, limit, new_deadline -> members whose lease had expired, now leased to the caller.
+_CLAIM_EXPIRED_LUA = """
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, member in ipairs(expired) do redis.call('ZADD', KEYS[1], ARGV[3], member) end
+return expired
+"""
+
 
 class StartOutcome(StrEnum):
     STARTED = "started"  # first delivery
@@ -153,16 +180,25 @@ class Store:
         self.max_attempts = max_attempts
         self._start = client.register_script(_START_LUA)
         self._finish = client.register_script(_FINISH_SCRIPT_LUA)
+        self._claim_expired = client.register_script(_CLAIM_EXPIRED_LUA)
+        self._park = client.register_script(_PARK_LUA)
 
     # -- writing ------------------------------------------------------------------------
 
     def write_run(
-        self, run_id: str, identifiers: Sequence[str], pipe: redis.client.Pipeline | None = None
+        self,
+        run_id: str,
+        identifiers: Sequence[str],
+        *,
+        retry_of: str | None = None,
+        pipe: redis.client.Pipeline | None = None,
     ) -> list[NewJob]:
         """Write a new run and its PENDING jobs in one transaction; return the jobs.
 
-        Given a transaction ``pipe``, the writes are only queued on it, for the caller to add
-        its own and execute them together."""
+        ``retry_of`` links a run made of an older run's retryable failures to that run. Given a
+        transaction ``pipe``, the writes are only queued on it, for the caller to add its own
+        and execute them together.
+        """
         if not identifiers:
             raise ValueError("a run needs at least one identifier")
         now = utc_now()
@@ -183,6 +219,7 @@ class Store:
                 JobStatus.PROCESSING: 0,
                 JobStatus.DONE: 0,
                 JobStatus.FAILED: 0,
+                **({"retry_of": retry_of} if retry_of else {}),
             },
         )
         for index, job in enumerate(jobs):
@@ -201,15 +238,19 @@ class Store:
             self.keys.run_jobs_by_status(run_id, JobStatus.PENDING),
             {job.job_id: index for index, job in enumerate(jobs)},
         )
+        pipe.sadd(self.keys.running_runs(), run_id)
         if own_pipe:
             pipe.execute()
         return jobs
 
-    def start_job(self, run_id: str, job_id: str) -> JobStart:
-        """Move a job to PROCESSING (or take it over from a dead worker)."""
-        error = WorkerLost(
+    def worker_lost_error(self) -> WorkerLost:
+        return WorkerLost(
             f"the job's worker died on each of {self.max_attempts} attempts; not retried again"
         )
+
+    def start_job(self, run_id: str, job_id: str) -> JobStart:
+        """Move a job to PROCESSING (or take it over from a dead worker)."""
+        error = self.worker_lost_error()
         outcome, attempts = self._start(
             keys=self._transition_keys(run_id, job_id),
             args=[
@@ -263,6 +304,41 @@ class Store:
             int(result)
         ]
 
+    def claim_expired_leases(self, limit: int = 100) -> list[tuple[str, str]]:
+        """(run_id, job_id) of PROCESSING jobs whose lease ran out, each leased again to the
+        caller so that no other reaper takes it meanwhile."""
+        now = time.time()
+        members = self._claim_expired(
+            keys=[self.keys.leases()], args=[now, limit, now + self.lease_seconds]
+        )
+        return [(run_id, job_id) for run_id, _, job_id in (m.partition(":") for m in members)]
+
+    def drop_lease(self, run_id: str, job_id: str) -> None:
+        self.redis.zrem(self.keys.leases(), f"{run_id}:{job_id}")
+
+    def park_job(
+        self, run_id: str, job_id: str, identifier: str, *, release_at: float, units: int
+    ) -> bool:
+        """Put a PROCESSING job back to PENDING until ``release_at`` (a Unix time).
+
+        It waits in the parked set, whose members are the task's kwargs as JSON, until a
+        worker enqueues it again. False if the job was not PROCESSING (left as it is).
+        """
+        member = json.dumps({"run_id": run_id, "job_id": job_id, "identifier": identifier})
+        until = datetime.fromtimestamp(release_at, UTC).isoformat(timespec="seconds")
+        parked = self._park(
+            keys=[
+                self.keys.job(run_id, job_id),
+                self.keys.run(run_id),
+                self.keys.leases(),
+                self.keys.run_jobs_by_status(run_id, JobStatus.PENDING),
+                self.keys.run_jobs_by_status(run_id, JobStatus.PROCESSING),
+                self.keys.parked_jobs(),
+            ],
+            args=[f"{run_id}:{job_id}", member, release_at, units, until.replace("+00:00", "Z")],
+        )
+        return bool(parked)
+
     def _transition_keys(self, run_id: str, job_id: str) -> list[str]:
         return [
             self.keys.job(run_id, job_id),
@@ -285,6 +361,7 @@ class Store:
             created_at=fields["created_at"],
             completed_at=fields.get("completed_at"),
             units=int(fields.get("units", 0)),
+            retry_of=fields.get("retry_of"),
         )
 
     def get_jobs(
@@ -319,6 +396,19 @@ class Store:
         fields = cast(dict[str, str], self.redis.hgetall(self.keys.job(run_id, job_id)))
         return _job_from_fields(fields) if fields else None
 
+    def pending_inputs(self, run_id: str, limit: int) -> list[str]:
+        """The inputs of the run's first ``limit`` PENDING jobs, in input order."""
+        job_ids = cast(
+            list[str],
+            self.redis.zrange(
+                self.keys.run_jobs_by_status(run_id, JobStatus.PENDING), 0, limit - 1
+            ),
+        )
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.hget(self.keys.job(run_id, job_id), "input")
+        return [text for text in pipe.execute() if text is not None]
+
     def all_jobs(self, run_id: str, *, page_size: int = 500) -> list[Job]:
         """Every job of the run, in input order."""
         jobs: list[Job] = []
@@ -343,4 +433,5 @@ def _job_from_fields(fields: dict[str, str]) -> Job:
         finished_at=fields.get("finished_at"),
         route=fields.get("route"),
         units=int(fields.get("units", 0)),
+        parked_until=fields.get("parked_until"),
     )

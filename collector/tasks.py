@@ -10,4 +10,7 @@ from .runtime import get_runtime
 @app.task(name=TASK_NAME)
 def process_channel_job(*, run_id: str, job_id: str, identifier: str) -> str:
     runtime = get_runtime()
-    return process_job(runtime.store, runtime.resolver, run_id, job_id, identifier)
+    park = runtime.settings.on_quota_exhausted == "wait"
+    return process_job(
+        runtime.store, runtime.resolver, run_id, job_id, identifier, park_on_quota=park
+    )

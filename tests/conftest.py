@@ -8,19 +8,27 @@ each test, since Celery's queue and kombu's keys ignore our key prefix. Never FL
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 import redis
 
+from collector.apikeys import KeyPool, Quota
 from collector.config import Settings
+from collector.httpclient import HttpClient
+from collector.keys import Keys
+from collector.youtube import RetryPolicy, YouTubeClient
 from tests.fake_youtube import FakeYouTube
 from tests.workers import WorkerProcess
 
 # Realistic-looking keys, so a leak would be easy to spot in any text.
 API_KEY = "AIzaSyTESTkey0000000000000000000000001"
 SECOND_API_KEY = "AIzaSyTESTkey0000000000000000000000002"
+THIRD_API_KEY = "AIzaSyTESTkey0000000000000000000000003"
+ALL_API_KEYS = (API_KEY, SECOND_API_KEY, THIRD_API_KEY)
+# Backoff short enough for tests, long enough to see in the fake's request times.
+FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2)
 
 
 def _test_redis_url() -> str:
@@ -61,11 +69,39 @@ def youtube(fake_youtube_server: FakeYouTube) -> FakeYouTube:
 
 
 @pytest.fixture
+def http() -> Iterator[HttpClient]:
+    """The API's HTTP client, as the worker builds it."""
+    client = HttpClient(connect_timeout=2.0, read_timeout=2.0)
+    yield client
+    client.close()
+
+
+MakeClient = Callable[..., YouTubeClient]
+
+
+@pytest.fixture
+def make_client(youtube: FakeYouTube, redis_client: redis.Redis, http: HttpClient) -> MakeClient:
+    """A YouTube client on the fake, with its own key pool (as one worker process has)."""
+
+    def make(
+        *keys: str,
+        projects: Mapping[str, str] | None = None,
+        quota: Quota | None = None,
+        retry: RetryPolicy = FAST_RETRY,
+    ) -> YouTubeClient:
+        pool = KeyPool(keys or (API_KEY,), redis_client, Keys("t:"), projects=projects, quota=quota)
+        return YouTubeClient(youtube.base_url, pool, http, retry=retry)
+
+    return make
+
+
+@pytest.fixture
 def settings(redis_url: str, youtube: FakeYouTube, redis_client: redis.Redis) -> Settings:
     return Settings(
         redis_url=redis_url,
         youtube_api_keys=(API_KEY,),
         youtube_api_base_url=youtube.base_url,
+        youtube_web_base_url=youtube.web_base_url,  # never the real site from a test
         http_connect_timeout=2.0,
         http_read_timeout=5.0,
     )
@@ -78,6 +114,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "REDIS_URL": settings.redis_url,
         "YOUTUBE_API_KEYS": ",".join(settings.youtube_api_keys),
         "YOUTUBE_API_BASE_URL": settings.youtube_api_base_url,
+        "YOUTUBE_WEB_BASE_URL": settings.youtube_web_base_url,
         "COLLECTOR_HTTP_CONNECT_TIMEOUT": "2",
         "COLLECTOR_HTTP_READ_TIMEOUT": "5",
     }

@@ -51,13 +51,19 @@ def test_a_threads_pool_worker_runs_a_run_in_parallel_with_every_job_once(
     youtube: FakeYouTube, settings: Settings, start_worker
 ) -> None:
     concurrency, total = 50, 400
-    channels = [youtube.add_channel(title=f"Channel {i}")["id"] for i in range(total)]
-    worker = start_worker(pool="threads", concurrency=concurrency)
+    # Handles: one channels.list call each (ids would be batched, 50 channels a call).
+    handles = [f"@threads{i}" for i in range(total)]
+    channels = [
+        youtube.add_channel(title=f"Channel {i}", handle=handle)["id"]
+        for i, handle in enumerate(handles)
+    ]
+    env = {"RECENT_VIDEOS": "0", "COLLECTOR_HTTP_READ_TIMEOUT": "20"}  # no retry while held
+    worker = start_worker(pool="threads", concurrency=concurrency, env=env)
     client = CollectorClient(settings)
     assert writes_messages_directly(client.celery, settings)
     youtube.hold()
 
-    run_id = client.create_run(channels)
+    run_id = client.create_run(handles)
     # Every thread is waiting on the API at once: no pool of ours holds them back.
     deadline = time.monotonic() + 30
     while youtube.held_count() < concurrency and time.monotonic() < deadline:

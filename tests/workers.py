@@ -9,7 +9,12 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+
+from collector.client import CollectorClient
+from collector.config import Settings
+from collector.models import Job, Run
 
 
 class WorkerProcess:
@@ -73,8 +78,45 @@ class WorkerProcess:
                 self.kill()
         self._log.close()
 
+    def pool_children(self) -> list[int]:
+        """Pids of the worker's pool processes (prefork), from /proc."""
+        return child_pids(self.process.pid)
+
     def kill(self) -> None:
         """SIGKILL the main process and every child, at once."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
+
+
+def child_pids(parent: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: fields start after the last ")".
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == parent:
+            children.append(int(entry.name))
+    return sorted(children)
+
+
+def wait_until(condition: Callable[[], object], timeout: float, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not met within {timeout} s")
+        time.sleep(0.05)
+
+
+def complete_run(
+    settings: Settings, inputs: list[str], timeout: float = 60
+) -> tuple[Run, list[Job]]:
+    """Create a run, wait for the workers to complete it; the run and its jobs."""
+    client = CollectorClient(settings)
+    run = client.wait(client.create_run(inputs), timeout=timeout)
+    return run, client.all_jobs(run.run_id)
