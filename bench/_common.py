@@ -6,7 +6,6 @@ real deployment's): it uses ``BENCH_REDIS_URL``, by default database 12 on local
 
 from __future__ import annotations
 
-import base64
 import os
 import platform
 import secrets
@@ -26,6 +25,7 @@ from collector.celery_app import make_celery
 from collector.config import Settings
 from collector.enqueue import TaskMessages, push_task_messages
 from collector.store import NewJob
+from tests.fake_youtube import FakeYouTube
 from tests.workers import WorkerProcess
 
 from ._bare_app import BARE_TASK
@@ -61,11 +61,16 @@ def empty_database() -> redis.Redis:
     return client
 
 
-def fresh_channel_ids(count: int) -> list[str]:
-    """Channel ids never seen before (``UC`` + 22 URL-safe characters), so no cache helps."""
-    return [
-        "UC" + base64.urlsafe_b64encode(secrets.token_bytes(17)).decode()[:22] for _ in range(count)
-    ]
+def fresh_handles(count: int) -> list[str]:
+    """Handles never seen before, so no cache helps; unlike ids, handles are not batched, so
+    each job makes its own channels.list call."""
+    prefix = secrets.token_hex(4)
+    return [f"@b{prefix}{index}" for index in range(count)]
+
+
+def add_channels(fake: FakeYouTube, handles: list[str]) -> None:
+    for handle in handles:
+        fake.add_channel(title="Bench channel", handle=handle)
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """Memory: a worker's RSS, sampled every 10,000 jobs of one long run, against bare Celery.
 
-One run of N fresh channel ids (default 100,000) through a threads-pool worker and a fake API
+One run of N fresh handles (default 100,000) through a threads-pool worker and a fake API
 that answers at once; the worker's resident memory (its whole process tree) is read each time
 another ``--every`` jobs are done, and compared with the first sample (after warm-up). The
 same number of bare Celery tasks, on an app configured as ours, is sampled the same way.
@@ -25,11 +25,12 @@ from ._common import (
     API_KEY,
     QUEUE,
     UNACKED,
+    add_channels,
     bench_settings,
     describe_machine,
     empty_database,
     fill_bare_queue,
-    fresh_channel_ids,
+    fresh_handles,
     queue_drained,
     rss_bytes,
     running_worker,
@@ -72,9 +73,8 @@ def pipeline(fake: FakeYouTube, args: argparse.Namespace) -> list[tuple[int, flo
     settings = bench_settings(fake.base_url)
     fake.reset()
     fake.add_key(API_KEY, budget=10**9)
-    ids = fresh_channel_ids(args.jobs)
-    for channel_id in ids:
-        fake.add_channel(channel_id, title="Bench channel")
+    ids = fresh_handles(args.jobs)
+    add_channels(fake, ids)
     client = empty_database()
     collector = CollectorClient(settings)
     run_id = collector.create_run(ids)

@@ -1,7 +1,8 @@
 """Throughput: jobs through the whole pipeline against bare Celery tasks that only wait.
 
-For each pool, in the same invocation and on the same Redis: (a) a run of fresh channel ids
-through ``create_run`` and a real worker, every job answered by the fake YouTube API after
+For each pool, in the same invocation and on the same Redis: (a) a run of fresh handles (one
+``channels.list`` call each, with ``RECENT_VIDEOS=0``: handles are not batched) through
+``create_run`` and a real worker, every call answered by the fake YouTube API after
 ``--latency`` seconds; (b) as many bare Celery tasks that only sleep that long, on an app
 configured as ours, with the same pool and concurrency. The queue is filled before the worker
 starts; the clock runs from its first taken message to its last acknowledged one.
@@ -26,12 +27,13 @@ from tests.fake_youtube import FakeYouTube
 from ._common import (
     API_KEY,
     QUEUE,
+    add_channels,
     bench_settings,
     cpu_seconds,
     describe_machine,
     empty_database,
     fill_bare_queue,
-    fresh_channel_ids,
+    fresh_handles,
     queue_drained,
     rss_bytes,
     running_worker,
@@ -83,9 +85,8 @@ def pipeline(fake: FakeYouTube, pool: str, concurrency: int, jobs: int, latency:
     fake.reset()
     fake.add_key(API_KEY, budget=10**9)
     fake.latency = latency
-    ids = fresh_channel_ids(jobs)
-    for channel_id in ids:
-        fake.add_channel(channel_id, title="Bench channel")
+    ids = fresh_handles(jobs)
+    add_channels(fake, ids)
     collector = CollectorClient(settings)
     run_ids: list[str] = []
 
