@@ -68,6 +68,11 @@ def fresh_handles(count: int) -> list[str]:
     return [f"@b{prefix}{index}" for index in range(count)]
 
 
+def fresh_channel_ids(count: int) -> list[str]:
+    """Channel ids never seen before (``UC`` + 22 URL-safe characters), so no cache helps."""
+    return ["UC" + secrets.token_urlsafe(17)[:22] for _ in range(count)]
+
+
 def add_channels(fake: FakeYouTube, handles: list[str]) -> None:
     for handle in handles:
         fake.add_channel(title="Bench channel", handle=handle)

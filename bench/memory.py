@@ -1,9 +1,10 @@
 """Memory: a worker's RSS, sampled every 10,000 jobs of one long run, against bare Celery.
 
-One run of N fresh handles (default 100,000) through a threads-pool worker and a fake API
-that answers at once; the worker's resident memory (its whole process tree) is read each time
-another ``--every`` jobs are done, and compared with the first sample (after warm-up). The
-same number of bare Celery tasks, on an app configured as ours, is sampled the same way.
+One run of N fresh channel ids (default 100,000; ids, since the fake finds a handle by scanning
+every channel) through a threads-pool worker and a fake API that answers at once; the worker's
+resident memory (its whole process tree) is read each time another ``--every`` jobs are done,
+and compared with the first sample (after warm-up). The same number of bare Celery tasks, on
+an app configured as ours, is sampled the same way.
 
     python -m bench.memory [--jobs 100000] [--every 10000] [--pool threads] [--concurrency 100]
 """
@@ -25,12 +26,11 @@ from ._common import (
     API_KEY,
     QUEUE,
     UNACKED,
-    add_channels,
     bench_settings,
     describe_machine,
     empty_database,
     fill_bare_queue,
-    fresh_handles,
+    fresh_channel_ids,
     queue_drained,
     rss_bytes,
     running_worker,
@@ -73,8 +73,9 @@ def pipeline(fake: FakeYouTube, args: argparse.Namespace) -> list[tuple[int, flo
     settings = bench_settings(fake.base_url)
     fake.reset()
     fake.add_key(API_KEY, budget=10**9)
-    ids = fresh_handles(args.jobs)
-    add_channels(fake, ids)
+    ids = fresh_channel_ids(args.jobs)
+    for channel_id in ids:
+        fake.add_channel(channel_id, title="Bench channel")
     client = empty_database()
     collector = CollectorClient(settings)
     run_id = collector.create_run(ids)
