@@ -41,18 +41,12 @@ TOLERANCE = 0.10
 
 
 def sample(
-    settings: Settings,
-    *,
-    app: str,
-    pool: str,
-    concurrency: int,
-    jobs: int,
-    every: int,
-    done: Callable[[], int],
+    settings: Settings, args: argparse.Namespace, *, app: str, done: Callable[[], int]
 ) -> list[tuple[int, float]]:
     """Start a worker on the filled queue; (jobs done, RSS MiB) at each multiple of ``every``."""
     samples: list[tuple[int, float]] = []
     env = {"BENCH_LATENCY": "0"}
+    pool, concurrency, jobs, every = args.pool, args.concurrency, args.jobs, args.every
     with running_worker(settings, pool=pool, concurrency=concurrency, app=app, env=env) as worker:
         pid = worker.process.pid
         checkpoint = every
@@ -85,15 +79,7 @@ def pipeline(fake: FakeYouTube, args: argparse.Namespace) -> list[tuple[int, flo
         counts = client.hmget(run_key, "DONE", "FAILED")
         return sum(int(c or 0) for c in counts)
 
-    samples = sample(
-        settings,
-        app="collector.celery_app",
-        pool=args.pool,
-        concurrency=args.concurrency,
-        jobs=args.jobs,
-        every=args.every,
-        done=done,
-    )
+    samples = sample(settings, args, app="collector.celery_app", done=done)
     run = collector.get_run(run_id)
     if run.counts["DONE"] != args.jobs:
         raise SystemExit(f"expected every job DONE: {run.counts}")
@@ -107,15 +93,7 @@ def bare(settings: Settings, args: argparse.Namespace) -> list[tuple[int, float]
     def done() -> int:
         return args.jobs - in_flight(client)
 
-    samples = sample(
-        settings,
-        app="bench._bare_app",
-        pool=args.pool,
-        concurrency=args.concurrency,
-        jobs=args.jobs,
-        every=args.every,
-        done=done,
-    )
+    samples = sample(settings, args, app="bench._bare_app", done=done)
     if not queue_drained(client):
         raise SystemExit("bare tasks left in the queue")
     return samples
