@@ -143,8 +143,9 @@ class TaskMessages:
         return dumps(envelope)
 
     def _kwargsrepr(self, kwargs: dict[str, Any]) -> str:
-        """Celery's ``saferepr`` of the arguments, which equals ``repr`` (60 times cheaper) for
-        short text with no quote, backslash or unprintable character."""
+        """Celery's ``saferepr`` of the arguments, as ``send_task`` puts in the headers."""
+        # saferepr equals repr, 60 times cheaper, for short text with no quote, backslash or
+        # unprintable character (tests hold the two to each other).
         text = repr(kwargs)
         if len(text) <= self._maxsize and text.isprintable() and not ('"' in text or "\\" in text):
             return text
