@@ -61,6 +61,12 @@ class KeyPool:
         self._turn = itertools.count()
         self._lock = threading.Lock()
 
+    def announce(self) -> None:
+        """Record this pool's key fingerprints, so the metrics can list every key's state."""
+        self._redis.sadd(
+            self._redis_keys.api_key_fingerprints(), *(k.fingerprint for k in self.keys)
+        )
+
     def pick(self) -> ApiKey:
         """A key that is neither disabled nor out of quota, or the error that says why none is."""
         pipe = self._redis.pipeline(transaction=False)

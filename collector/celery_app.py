@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import Celery, signals
+from celery import Celery, bootsteps, signals
 
-from . import redaction
+from . import logs
 from .config import ConfigError, Settings, get_settings
 from .runtime import reset_runtime
+
+log = logging.getLogger(__name__)
 
 TASK_NAME = "process_channel_job"
 
@@ -35,8 +37,42 @@ def make_celery(settings: Settings) -> Celery:
         task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
         worker_hijack_root_logger=True,
+        # Task events, so Flower (and `celery events`) can show what every worker is doing.
+        worker_send_task_events=True,
+        task_send_sent_event=True,
     )
+    app.steps["worker"].add(OutboxSweep)
     return app
+
+
+class OutboxSweep(bootsteps.StartStopStep):  # type: ignore[misc]
+    """Every COLLECTOR_OUTBOX_INTERVAL s, publishes completion callbacks left unsent."""
+
+    requires = ("celery.worker.components:Timer",)
+
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        super().__init__(worker, **kwargs)
+        self.timer_ref: Any = None
+
+    def start(self, worker: Any) -> None:
+        from .outbox import OutboxPublisher
+        from .runtime import make_store, redis_client
+
+        settings = get_settings()
+        store = make_store(settings, redis_client(settings, max_connections=2))
+        publisher = OutboxPublisher(store, worker.app, claim_seconds=settings.outbox_claim_seconds)
+
+        def sweep() -> None:
+            try:
+                publisher.publish_due()
+            except Exception:
+                log.exception("outbox sweep failed; the next one retries")
+
+        self.timer_ref = worker.timer.call_repeatedly(settings.outbox_interval, sweep, priority=10)
+
+    def stop(self, worker: Any) -> None:
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
 
 
 app = make_celery(get_settings())
@@ -53,12 +89,9 @@ def _check_configuration(**_: Any) -> None:
 
 @signals.after_setup_logger.connect
 @signals.after_setup_task_logger.connect
-def _redact_logs(logger: logging.Logger, **_: Any) -> None:
-    redactor = redaction.RedactSecrets(get_settings().youtube_api_keys)
-    for handler in logger.handlers:
-        handler.addFilter(redactor)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+def _configure_logs(logger: logging.Logger, **_: Any) -> None:
+    settings = get_settings()
+    logs.configure_handlers(logger.handlers, settings.youtube_api_keys, settings.log_format)
 
 
 @signals.worker_process_init.connect

@@ -36,6 +36,15 @@ class Settings:
     visibility_timeout: int = 600
     job_lease_seconds: int = 180
     max_attempts: int = 3
+    run_events_maxlen: int = 100_000
+    events_maxlen: int = 100_000
+    outbox_interval: float = 5.0
+    outbox_claim_seconds: int = 60
+    api_token: str = field(default="", repr=False)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_max_identifiers: int = 10_000
+    log_format: str = "json"
 
     @property
     def effective_broker_url(self) -> str:
@@ -69,6 +78,19 @@ class Settings:
             visibility_timeout=reader.integer("COLLECTOR_VISIBILITY_TIMEOUT", 600),
             job_lease_seconds=reader.integer("COLLECTOR_JOB_LEASE_SECONDS", 180),
             max_attempts=reader.integer("COLLECTOR_MAX_ATTEMPTS", 3),
+            run_events_maxlen=reader.integer("COLLECTOR_RUN_EVENTS_MAXLEN", cls.run_events_maxlen),
+            events_maxlen=reader.integer("COLLECTOR_EVENTS_MAXLEN", cls.events_maxlen),
+            outbox_interval=reader.number("COLLECTOR_OUTBOX_INTERVAL", cls.outbox_interval),
+            outbox_claim_seconds=reader.integer(
+                "COLLECTOR_OUTBOX_CLAIM_SECONDS", cls.outbox_claim_seconds
+            ),
+            api_token=reader.text("COLLECTOR_API_TOKEN", ""),
+            api_host=reader.text("COLLECTOR_API_HOST", cls.api_host),
+            api_port=reader.integer("COLLECTOR_API_PORT", cls.api_port),
+            api_max_identifiers=reader.integer(
+                "COLLECTOR_API_MAX_IDENTIFIERS", cls.api_max_identifiers
+            ),
+            log_format=reader.text("COLLECTOR_LOG_FORMAT", cls.log_format).lower(),
         )
         settings.validate()
         return settings
@@ -85,6 +107,21 @@ class Settings:
             raise ConfigError("COLLECTOR_JOB_LEASE_SECONDS must exceed COLLECTOR_TASK_TIME_LIMIT")
         if self.max_attempts < 1:
             raise ConfigError("COLLECTOR_MAX_ATTEMPTS must be at least 1")
+        if min(self.run_events_maxlen, self.events_maxlen) < 100:
+            raise ConfigError(
+                "COLLECTOR_RUN_EVENTS_MAXLEN and COLLECTOR_EVENTS_MAXLEN must be at least 100"
+            )
+        if self.outbox_interval <= 0 or self.outbox_claim_seconds < 1:
+            raise ConfigError(
+                "COLLECTOR_OUTBOX_INTERVAL must be positive and COLLECTOR_OUTBOX_CLAIM_SECONDS "
+                "at least 1"
+            )
+        if not 0 <= self.api_port <= 65535:
+            raise ConfigError("COLLECTOR_API_PORT must be a TCP port (0-65535)")
+        if self.api_max_identifiers < 1:
+            raise ConfigError("COLLECTOR_API_MAX_IDENTIFIERS must be at least 1")
+        if self.log_format not in ("json", "text"):
+            raise ConfigError("COLLECTOR_LOG_FORMAT must be json or text")
 
 
 class _Reader:

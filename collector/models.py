@@ -78,6 +78,8 @@ class Run:
     created_at: str
     completed_at: str | None
     units: int = 0
+    on_complete: str | None = None
+    on_complete_queue: str | None = None
 
     @property
     def is_complete(self) -> bool:
@@ -92,4 +94,6 @@ class Run:
             "created_at": self.created_at,
             "completed_at": self.completed_at,
             "units": self.units,
+            "on_complete": self.on_complete,
+            "on_complete_queue": self.on_complete_queue,
         }

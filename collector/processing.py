@@ -8,6 +8,7 @@ import time
 from celery.exceptions import SoftTimeLimitExceeded
 
 from .errors import CollectorError, UpstreamError
+from .logs import clip_input
 from .models import JobStatus
 from .resolver import Resolver
 from .store import FinishOutcome, Store
@@ -18,25 +19,26 @@ log = logging.getLogger(__name__)
 
 def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, identifier: str) -> str:
     """Start, resolve and record one job; returns what happened, for the task's result."""
+    context = {"run_id": run_id, "job_id": job_id, "input": clip_input(identifier)}
     start = store.start_job(run_id, job_id)
     if not start.outcome.should_process:
-        log.info("job %s/%s not processed: %s", run_id, job_id, start.outcome)
+        log.info("job not processed", extra={**context, "outcome": str(start.outcome)})
         return str(start.outcome)
 
     began = time.monotonic()
     spend = Spend()
+    error: CollectorError | None = None
     try:
         resolution = resolver.resolve(identifier, spend)
-    except CollectorError as error:
-        outcome = _fail(store, run_id, job_id, error, spend)
+    except CollectorError as raised:
+        error = raised
     except SoftTimeLimitExceeded:
-        timed_out = UpstreamError("the job ran out of time waiting on the YouTube API")
-        outcome = _fail(store, run_id, job_id, timed_out, spend)
+        error = UpstreamError("the job ran out of time waiting on the YouTube API")
     except Exception:
-        log.exception("job %s/%s failed unexpectedly", run_id, job_id)
-        unexpected = CollectorError("unexpected error in the worker; see the worker log")
-        outcome = _fail(store, run_id, job_id, unexpected, spend)
-    else:
+        log.exception("job failed unexpectedly", extra=context)
+        error = CollectorError("unexpected error in the worker; see the worker log")
+    duration = time.monotonic() - began
+    if error is None:
         channel = resolution.channel
         outcome = store.finish_job(
             run_id,
@@ -46,25 +48,27 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
             data=channel.to_dict(),
             route=resolution.route,
             units=resolution.units,
+            duration=duration,
         )
-        log.info(
-            "job %s/%s DONE %s via %s, %d units, %.0f ms",
+        details = {"channel_id": channel.channel_id, "route": resolution.route}
+    else:
+        outcome = store.finish_job(
             run_id,
             job_id,
-            channel.channel_id,
-            resolution.route,
-            resolution.units,
-            (time.monotonic() - began) * 1000,
+            JobStatus.FAILED,
+            error=error.as_record(),
+            units=spend.units,
+            duration=duration,
         )
-    if outcome is FinishOutcome.COMPLETED_RUN:
-        log.info("run %s COMPLETED", run_id)
-    return str(outcome)
-
-
-def _fail(
-    store: Store, run_id: str, job_id: str, error: CollectorError, spend: Spend
-) -> FinishOutcome:
-    log.info("job %s/%s FAILED %s: %s", run_id, job_id, error.code, error.message)
-    return store.finish_job(
-        run_id, job_id, JobStatus.FAILED, error=error.as_record(), units=spend.units
+        details = {"error_code": error.code, "error": error.message}
+    status = JobStatus.DONE if error is None else JobStatus.FAILED
+    measures = {"units": spend.units, "calls": spend.calls, "attempt": start.attempts,
+                "duration_ms": round(duration * 1000)}  # fmt: skip
+    log.info(
+        "job %s",
+        status,
+        extra={**context, **details, **measures, "status": str(status), "outcome": str(outcome)},
     )
+    if outcome is FinishOutcome.COMPLETED_RUN:
+        log.info("run completed", extra={"run_id": run_id})
+    return str(outcome)

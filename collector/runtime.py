@@ -16,6 +16,7 @@ import redis
 from .apikeys import KeyPool
 from .config import Settings, get_settings
 from .keys import Keys
+from .metrics import ApiCallMetrics
 from .resolver import Resolver
 from .store import Store
 from .youtube import YouTubeClient
@@ -54,6 +55,8 @@ def make_store(settings: Settings, client: redis.Redis) -> Store:
         run_ttl_seconds=settings.run_ttl_seconds,
         lease_seconds=settings.job_lease_seconds,
         max_attempts=settings.max_attempts,
+        run_events_maxlen=settings.run_events_maxlen,
+        events_maxlen=settings.events_maxlen,
     )
 
 
@@ -63,8 +66,11 @@ def build_runtime(settings: Settings) -> Runtime:
         timeout=httpx.Timeout(settings.http_read_timeout, connect=settings.http_connect_timeout),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
     )
-    key_pool = KeyPool(settings.require_api_keys(), client, Keys(settings.key_prefix))
-    youtube = YouTubeClient(settings.youtube_api_base_url, key_pool, http)
+    keys = Keys(settings.key_prefix)
+    key_pool = KeyPool(settings.require_api_keys(), client, keys)
+    key_pool.announce()
+    metrics = ApiCallMetrics(client, keys)
+    youtube = YouTubeClient(settings.youtube_api_base_url, key_pool, http, metrics)
     return Runtime(
         settings=settings,
         redis=client,

@@ -17,6 +17,7 @@ import httpx
 
 from .apikeys import ApiKey, KeyPool
 from .errors import ApiRequestRejected, CollectorError, UpstreamError
+from .metrics import ApiCallMetrics
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,17 @@ def error_reason(body: object) -> str | None:
 class YouTubeClient:
     """Calls API methods with a key from the pool, moving past keys that cannot serve."""
 
-    def __init__(self, base_url: str, key_pool: KeyPool, http: httpx.Client) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        key_pool: KeyPool,
+        http: httpx.Client,
+        metrics: ApiCallMetrics | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.key_pool = key_pool
         self.http = http
+        self.metrics = metrics
 
     def list_channels(self, spend: Spend, **filters: str) -> list[dict[str, Any]]:
         """channels.list with one filter (id=, forHandle= or forUsername=); its items."""
@@ -105,17 +113,26 @@ class YouTubeClient:
             body = _json_or_none(response)
             if response.status_code == 200:
                 if not isinstance(body, dict):
+                    self._count(method, "malformed", key)
                     raise UpstreamError(f"{method} answered with a malformed body")
                 spend.add(method)
+                self._count(method, "ok", key, METHOD_COSTS[method])
                 return body
             reason = error_reason(body)
             if reason in QUOTA_REASONS:
+                self._count(method, "quota_exceeded", key)
                 self.key_pool.mark_exhausted(key)
                 continue
             if reason in UNUSABLE_KEY_REASONS:
+                self._count(method, "key_unusable", key)
                 self.key_pool.mark_unusable(key, reason or "unusable")
                 continue
-            raise _error_for(method, response.status_code, reason, spend)
+            error = _error_for(method, response.status_code, reason, spend)
+            if isinstance(error, UpstreamError):
+                self._count(method, "transient", key)
+            else:
+                self._count(method, "rejected", key, METHOD_COSTS[method])
+            raise error
         raise CollectorError(f"{method}: no key could serve the call")  # keys changed meanwhile
 
     def _send(self, method: str, params: dict[str, str], key: ApiKey) -> httpx.Response:
@@ -123,10 +140,16 @@ class YouTubeClient:
         try:
             return self.http.get(url, params=params, headers={"X-Goog-Api-Key": key.value})
         except httpx.TimeoutException:
+            self._count(method, "timeout", key)
             raise UpstreamError(f"{method} timed out") from None
         except httpx.HTTPError as exc:
+            self._count(method, "network_error", key)
             # The exception's text may include the URL (never a key): keep only its class.
             raise UpstreamError(f"{method} failed: {type(exc).__name__}") from None
+
+    def _count(self, method: str, outcome: str, key: ApiKey, units: int = 0) -> None:
+        if self.metrics is not None:
+            self.metrics.record(method, outcome, key.fingerprint, units)
 
 
 def _error_for(method: str, status: int, reason: str | None, spend: Spend) -> CollectorError:
