@@ -5,8 +5,8 @@ COLLECTOR_API_TOKEN is set, every route but /healthz and the OpenAPI document ne
 ``Authorization: Bearer <token>``.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: FastAPI reads these annotations at run time,
+# including those of functions defined inside create_app.
 import hmac
 import json
 from collections.abc import AsyncIterator, Sequence
@@ -15,12 +15,24 @@ from typing import Annotated, Any, Literal, cast
 
 import redis
 import redis.asyncio as aioredis
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Response, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    status,
+)
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .client import CollectorClient, RunNotFound
 from .config import Settings
@@ -35,26 +47,19 @@ KEEPALIVE_SECONDS = 15
 # A stream entry id ("1700000000000-0"), or "$" for only events to come. At most 19 digits a
 # part, so it stays below 2**64 and Redis accepts it.
 EVENT_ID_PATTERN = r"^(\d{1,19}(-\d{1,19})?|\$)$"
+LAST_EVENT_ID_PATTERN = r"^(\d{1,19}(-\d{1,19})?|\$)?$"
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.:-]*$"
 
 
-def _utf8(text: str) -> str:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
-    return text
-
-
-Identifier = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_utf8)]
+Identifier = Annotated[str, StringConstraints(max_length=1000)]
 CeleryName = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NAME_PATTERN)]
+# Optional headers default to "" rather than None: OpenAPI has no null header.
 IdempotencyKey = Annotated[
-    str | None,
+    str,
     Header(
         alias="Idempotency-Key",
-        min_length=1,
         max_length=200,
-        pattern=r"^[\x21-\x7e]+$",
+        pattern=r"^[\x21-\x7e]*$",
         description="a retry with the same key returns the run the first request created",
     ),
 ]
@@ -167,13 +172,13 @@ def create_app(settings: Settings) -> FastAPI:
         status_code=status.HTTP_201_CREATED,
         response_model=RunOut,
         responses={200: {"model": RunOut, "description": "an earlier run, by its key"},
-                   **_problems(409)},
+                   **_problems(400, 409)},
     )  # fmt: skip
     def create_run(
-        body: CreateRun, response: Response, idempotency_key: IdempotencyKey = None
+        body: CreateRun, response: Response, idempotency_key: IdempotencyKey = ""
     ) -> dict[str, Any]:
         """Create a run of identifiers; one job each, processed by the workers."""
-        options = RunOptions(body.on_complete, body.on_complete_queue, idempotency_key)
+        options = RunOptions(body.on_complete, body.on_complete_queue, idempotency_key or None)
         try:
             submission = client.submit(body.identifiers, options)
         except IdempotencyConflict as error:
@@ -217,8 +222,13 @@ def create_app(settings: Settings) -> FastAPI:
         run_id: str,
         last_id: Annotated[EventId, Query(description="resume after this event id")] = FIRST_ID,
         last_event_id: Annotated[
-            EventId | None, Header(alias="Last-Event-ID", description="as sent by EventSource")
-        ] = None,
+            str,
+            Header(
+                alias="Last-Event-ID",
+                pattern=LAST_EVENT_ID_PATTERN,
+                description="resume after this event id, as an EventSource sends it",
+            ),
+        ] = "",
     ) -> StreamingResponse:
         """The run's events as server-sent events, until its run.completed event."""
         await run_in_threadpool(existing_run, run_id)
@@ -243,6 +253,13 @@ def create_app(settings: Settings) -> FastAPI:
         health = Health(redis=_reachable(client.store.redis.ping), broker=_broker(client))
         ok = health.redis == health.broker == "ok"
         return JSONResponse(health.model_dump(), status_code=200 if ok else 503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> Response:
+        # FastAPI's own handler echoes the input as UTF-8, which fails (a 500) on a lone
+        # surrogate sent as "\ud800" in JSON; ASCII-escaped JSON carries any input.
+        body = json.dumps({"detail": jsonable_encoder(error.errors())}, ensure_ascii=True)
+        return Response(body, 422, media_type="application/json")
 
     app.include_router(api)
     return app

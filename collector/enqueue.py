@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from celery import Celery
 
 from .celery_app import TASK_NAME
+from .logs import clip_input
 from .store import NewJob
 
 PUBLISH_BATCH_SIZE = 1000
@@ -19,6 +20,14 @@ def enqueue_jobs(app: Celery, queue: str, run_id: str, jobs: Sequence[NewJob]) -
             app.send_task(
                 TASK_NAME,
                 kwargs={"run_id": run_id, "job_id": job.job_id, "identifier": job.identifier},
+                # What Celery's logs and Flower show of the kwargs: the raw input clipped.
+                kwargsrepr=repr(
+                    {
+                        "run_id": run_id,
+                        "job_id": job.job_id,
+                        "identifier": clip_input(job.identifier),
+                    }
+                ),
                 queue=queue,
                 producer=producer,
             )

@@ -23,7 +23,6 @@ API_KEY = "AIzaSyTESTkey0000000000000000000000001"
 SECOND_API_KEY = "AIzaSyTESTkey0000000000000000000000002"
 
 
-
 def _test_redis_url() -> str:
     """Database COLLECTOR_TEST_REDIS_DB (default 8), plus one per parallel test process."""
     base = os.environ.get("COLLECTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
