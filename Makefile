@@ -18,15 +18,17 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/celery -A collector.celery_app worker -Q collector -c $(CONCURRENCY) --pool $(POOL) --loglevel=INFO
 
+# Fast tests first; then the slow ones (they kill and restart processes). pytest exits 5
+# when a selection holds no test, which is no failure here.
 test: install
 	$(BIN)/pytest -m "not slow"
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -m slow || [ $$? -eq 5 ]
 
 test-fast: install
 	$(BIN)/pytest -m "not slow"
 
 test-slow: install
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -m slow || [ $$? -eq 5 ]
 
 lint: install
 	$(BIN)/ruff check collector tests bench

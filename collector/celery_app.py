@@ -9,7 +9,9 @@ from celery import Celery, bootsteps, signals
 
 from . import logs
 from .config import ConfigError, Settings, get_settings
-from .runtime import reset_runtime
+from .reaper import Reaper, ReaperThread
+from .runtime import make_store, redis_client, reset_runtime
+from .store import NewJob
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,13 @@ def make_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout},
+        # An unacknowledged message (its worker died) is delivered again once the visibility
+        # timeout has passed, found by a sweep every unacked_restore_interval seconds.
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout,
+            "unacked_restore_interval": settings.unacked_restore_interval,
+            "unacked_restore_throttle": 1,
+        },
         task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
         worker_hijack_root_logger=True,
@@ -56,7 +64,6 @@ class OutboxSweep(bootsteps.StartStopStep):  # type: ignore[misc]
 
     def start(self, worker: Any) -> None:
         from .outbox import OutboxPublisher
-        from .runtime import make_store, redis_client
 
         settings = get_settings()
         store = make_store(settings, redis_client(settings, max_connections=2))
@@ -97,3 +104,30 @@ def _configure_logs(logger: logging.Logger, **_: Any) -> None:
 @signals.worker_process_init.connect
 def _forget_parent_connections(**_: Any) -> None:
     reset_runtime()
+
+
+_reaper_thread: ReaperThread | None = None
+
+
+@signals.worker_ready.connect
+def _start_reaper(**_: Any) -> None:
+    """Runs in the worker's main process, beside whatever pool it uses."""
+    global _reaper_thread
+    from .enqueue import enqueue_jobs
+
+    settings = get_settings()
+
+    def enqueue_again(run_id: str, job_id: str, identifier: str) -> None:
+        enqueue_jobs(app, settings.queue, run_id, [NewJob(job_id=job_id, identifier=identifier)])
+
+    store = make_store(settings, redis_client(settings, max_connections=4))
+    _reaper_thread = ReaperThread(
+        Reaper(store, enqueue_again, interval=settings.reaper_interval_seconds)
+    )
+    _reaper_thread.start()
+
+
+@signals.worker_shutdown.connect
+def _stop_reaper(**_: Any) -> None:
+    if _reaper_thread is not None:
+        _reaper_thread.stop()

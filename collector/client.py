@@ -21,7 +21,7 @@ from .config import Settings, get_settings
 from .enqueue import enqueue_jobs
 from .events import FIRST_ID, RUN_COMPLETED, Event, EventReader
 from .models import Job, JobStatus, Run
-from .runtime import make_store, redis_client
+from .runtime import CLIENT_REDIS_RETRIES, make_store, redis_client
 from .store import IdempotencyConflict, RunExists, RunOptions, Store, new_run_id
 
 __all__ = ["CollectorClient", "IdempotencyConflict", "RunNotFound", "Submission"]
@@ -46,7 +46,8 @@ class CollectorClient:
 
     @cached_property
     def store(self) -> Store:
-        return make_store(self.settings, redis_client(self.settings, max_connections=8))
+        client = redis_client(self.settings, max_connections=8, retries=CLIENT_REDIS_RETRIES)
+        return make_store(self.settings, client)
 
     @cached_property
     def celery(self) -> Celery:

@@ -36,6 +36,8 @@ class Settings:
     visibility_timeout: int = 600
     job_lease_seconds: int = 180
     max_attempts: int = 3
+    reaper_interval_seconds: int = 30
+    unacked_restore_interval: int = 10
     run_events_maxlen: int = 100_000
     events_maxlen: int = 100_000
     outbox_interval: float = 5.0
@@ -78,6 +80,8 @@ class Settings:
             visibility_timeout=reader.integer("COLLECTOR_VISIBILITY_TIMEOUT", 600),
             job_lease_seconds=reader.integer("COLLECTOR_JOB_LEASE_SECONDS", 180),
             max_attempts=reader.integer("COLLECTOR_MAX_ATTEMPTS", 3),
+            reaper_interval_seconds=reader.integer("COLLECTOR_REAPER_INTERVAL", 30),
+            unacked_restore_interval=reader.integer("COLLECTOR_UNACKED_RESTORE_INTERVAL", 10),
             run_events_maxlen=reader.integer("COLLECTOR_RUN_EVENTS_MAXLEN", cls.run_events_maxlen),
             events_maxlen=reader.integer("COLLECTOR_EVENTS_MAXLEN", cls.events_maxlen),
             outbox_interval=reader.number("COLLECTOR_OUTBOX_INTERVAL", cls.outbox_interval),
@@ -107,6 +111,10 @@ class Settings:
             raise ConfigError("COLLECTOR_JOB_LEASE_SECONDS must exceed COLLECTOR_TASK_TIME_LIMIT")
         if self.max_attempts < 1:
             raise ConfigError("COLLECTOR_MAX_ATTEMPTS must be at least 1")
+        if self.reaper_interval_seconds < 1 or self.unacked_restore_interval < 1:
+            raise ConfigError(
+                "COLLECTOR_REAPER_INTERVAL and COLLECTOR_UNACKED_RESTORE_INTERVAL must be >= 1"
+            )
         if min(self.run_events_maxlen, self.events_maxlen) < 100:
             raise ConfigError(
                 "COLLECTOR_RUN_EVENTS_MAXLEN and COLLECTOR_EVENTS_MAXLEN must be at least 100"

@@ -55,6 +55,10 @@ class Keys:
         """Sorted set of ``run_id:job_id`` of PROCESSING jobs, scored by lease deadline."""
         return f"{self.prefix}leases"
 
+    def reaper_lock(self) -> str:
+        """String held by the one worker whose reaper acts this interval."""
+        return f"{self.prefix}reaper:lock"
+
     def api_key_exhausted(self, fingerprint: str) -> str:
         """String, present until the key's quota resets (Pacific midnight)."""
         return f"{self.prefix}apikey:{fingerprint}:exhausted"

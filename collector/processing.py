@@ -22,23 +22,29 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
     context = {"run_id": run_id, "job_id": job_id, "input": clip_input(identifier)}
     start = store.start_job(run_id, job_id)
     if not start.outcome.should_process:
-        log.info("job not processed", extra={**context, "outcome": str(start.outcome)})
+        log.info(
+            "job %s/%s not processed: %s",
+            run_id,
+            job_id,
+            start.outcome,
+            extra={**context, "outcome": str(start.outcome)},
+        )
         return str(start.outcome)
 
     began = time.monotonic()
     spend = Spend()
-    error: CollectorError | None = None
+    failure: CollectorError | None = None
     try:
         resolution = resolver.resolve(identifier, spend)
-    except CollectorError as raised:
-        error = raised
+    except CollectorError as error:
+        failure = error
     except SoftTimeLimitExceeded:
-        error = UpstreamError("the job ran out of time waiting on the YouTube API")
+        failure = UpstreamError("the job ran out of time waiting on the YouTube API")
     except Exception:
         log.exception("job failed unexpectedly", extra=context)
-        error = CollectorError("unexpected error in the worker; see the worker log")
+        failure = CollectorError("unexpected error in the worker; see the worker log")
     duration = time.monotonic() - began
-    if error is None:
+    if failure is None:
         channel = resolution.channel
         outcome = store.finish_job(
             run_id,
@@ -56,19 +62,20 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
             run_id,
             job_id,
             JobStatus.FAILED,
-            error=error.as_record(),
+            error=failure.as_record(),
             units=spend.units,
             duration=duration,
         )
-        details = {"error_code": error.code, "error": error.message}
-    status = JobStatus.DONE if error is None else JobStatus.FAILED
-    measures = {"units": spend.units, "calls": spend.calls, "attempt": start.attempts,
-                "duration_ms": round(duration * 1000)}  # fmt: skip
-    log.info(
-        "job %s",
-        status,
-        extra={**context, **details, **measures, "status": str(status), "outcome": str(outcome)},
-    )
+        details = {"error_code": failure.code, "error": failure.message}
+    status = JobStatus.DONE if failure is None else JobStatus.FAILED
+    fields = {**context, **details, "status": str(status), "outcome": str(outcome),
+              "units": spend.units, "calls": spend.calls, "attempt": start.attempts,
+              "duration_ms": round(duration * 1000)}  # fmt: skip
+    if outcome is FinishOutcome.IGNORED:
+        # A duplicate delivery finished second: the first result stands.
+        log.info("job %s/%s already terminal; dropped %s", run_id, job_id, status, extra=fields)
+    else:
+        log.info("job %s/%s %s", run_id, job_id, status, extra=fields)
     if outcome is FinishOutcome.COMPLETED_RUN:
-        log.info("run completed", extra={"run_id": run_id})
+        log.info("run %s COMPLETED", run_id, extra={"run_id": run_id})
     return str(outcome)

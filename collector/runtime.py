@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import httpx
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from .apikeys import KeyPool
 from .config import Settings, get_settings
@@ -34,9 +36,16 @@ class Runtime:
         self.redis.close()
 
 
-def redis_client(settings: Settings, max_connections: int = 64) -> redis.Redis:
+WORKER_REDIS_RETRIES = 25  # about 40 s of backoff: a Redis restart delays jobs, fails none
+CLIENT_REDIS_RETRIES = 3  # under a second: a person or a backend hears of an outage at once
+
+
+def redis_client(
+    settings: Settings, max_connections: int = 64, retries: int = WORKER_REDIS_RETRIES
+) -> redis.Redis:
     # A blocking pool waits for a free connection instead of failing when every thread of a
-    # large pool is talking to Redis at once.
+    # large pool is talking to Redis at once. Commands are retried with backoff (our scripts
+    # are safe to run again).
     pool = redis.BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=max_connections,
@@ -44,6 +53,8 @@ def redis_client(settings: Settings, max_connections: int = 64) -> redis.Redis:
         decode_responses=True,
         health_check_interval=30,
         socket_keepalive=True,
+        retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=retries),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
     )
     return redis.Redis(connection_pool=pool)
 

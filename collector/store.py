@@ -148,6 +148,14 @@ return finish(KEYS, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], fields, {ARGV[6
 )
 
 
+# ARGV: now, limit, new_deadline -> members whose lease had expired, now leased to the caller.
+_CLAIM_EXPIRED_LUA = """
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, member in ipairs(expired) do redis.call('ZADD', KEYS[1], ARGV[3], member) end
+return expired
+"""
+
+
 class StartOutcome(StrEnum):
     STARTED = "started"  # first delivery
     TAKEN_OVER = "taken_over"  # a redelivery: the previous attempt's worker died
@@ -229,6 +237,7 @@ class Store:
         self.event_limits = [run_events_maxlen, events_maxlen]
         self._start = client.register_script(_START_LUA)
         self._finish = client.register_script(_FINISH_SCRIPT_LUA)
+        self._claim_expired = client.register_script(_CLAIM_EXPIRED_LUA)
 
     # -- writing ------------------------------------------------------------------------
 
@@ -323,11 +332,14 @@ class Store:
             pipe.xadd(stream, event, maxlen=limit, approximate=True)  # type: ignore[arg-type]
         pipe.hincrby(self.keys.metrics(), "runs_created", 1)
 
-    def start_job(self, run_id: str, job_id: str) -> JobStart:
-        """Move a job to PROCESSING (or take it over from a dead worker)."""
-        error = WorkerLost(
+    def worker_lost_error(self) -> WorkerLost:
+        return WorkerLost(
             f"the job's worker died on each of {self.max_attempts} attempts; not retried again"
         )
+
+    def start_job(self, run_id: str, job_id: str) -> JobStart:
+        """Move a job to PROCESSING (or take it over from a dead worker)."""
+        error = self.worker_lost_error()
         outcome, attempts = self._start(
             keys=self._transition_keys(run_id, job_id),
             args=[
@@ -388,6 +400,18 @@ class Store:
         return [FinishOutcome.IGNORED, FinishOutcome.FINISHED, FinishOutcome.COMPLETED_RUN][
             int(result)
         ]
+
+    def claim_expired_leases(self, limit: int = 100) -> list[tuple[str, str]]:
+        """(run_id, job_id) of PROCESSING jobs whose lease ran out, each leased again to the
+        caller so that no other reaper takes it meanwhile."""
+        now = time.time()
+        members = self._claim_expired(
+            keys=[self.keys.leases()], args=[now, limit, now + self.lease_seconds]
+        )
+        return [(run_id, job_id) for run_id, _, job_id in (m.partition(":") for m in members)]
+
+    def drop_lease(self, run_id: str, job_id: str) -> None:
+        self.redis.zrem(self.keys.leases(), f"{run_id}:{job_id}")
 
     def _transition_keys(self, run_id: str, job_id: str) -> list[str]:
         return [

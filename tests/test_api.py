@@ -52,8 +52,11 @@ def test_health_is_503_when_redis_is_unreachable(settings: Settings) -> None:
     [("POST", "/runs"), ("GET", "/runs/r1"), ("GET", "/runs/r1/jobs"),
      ("GET", "/runs/r1/events"), ("GET", "/metrics")],
 )  # fmt: skip
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"},
-                                     {"Authorization": TOKEN}], ids=["none", "wrong", "no-scheme"])  # fmt: skip
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}],
+    ids=["none", "wrong", "no-scheme"],
+)
 def test_every_route_but_health_needs_the_token(
     http: TestClient, method: str, path: str, headers: dict[str, str]
 ) -> None:

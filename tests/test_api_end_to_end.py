@@ -81,7 +81,7 @@ def test_a_backend_submits_follows_events_and_reads_results_over_http(
     failed = http.get(f"/runs/{run_id}/jobs", params={"status": "FAILED"}).json()["jobs"]
     done = http.get(f"/runs/{run_id}/jobs", params={"status": "DONE"}).json()["jobs"]
 
-    assert [e["type"] for e in events][0] == "run.created"
+    assert events[0]["type"] == "run.created"
     assert events[-1]["type"] == "run.completed"
     assert sum(e["type"] == "job.finished" for e in events) == 3
     assert (replay.status_code, replay.json()["run_id"]) == (200, run_id)

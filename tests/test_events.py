@@ -23,8 +23,15 @@ ANDROID = "UCVHFbqXqoYvEWM1Ddxl0QDg"
 
 
 def make_store(client: redis.Redis, *, max_attempts: int = 3, maxlen: int = 1000) -> Store:
-    return Store(client, Keys("t:"), run_ttl_seconds=3600, lease_seconds=60,
-                 max_attempts=max_attempts, run_events_maxlen=maxlen, events_maxlen=maxlen)  # fmt: skip
+    return Store(
+        client,
+        Keys("t:"),
+        run_ttl_seconds=3600,
+        lease_seconds=60,
+        max_attempts=max_attempts,
+        run_events_maxlen=maxlen,
+        events_maxlen=maxlen,
+    )
 
 
 def run_events(store: Store, run_id: str) -> list[Event]:
@@ -155,8 +162,8 @@ def test_a_mixed_run_through_a_worker_has_every_event_in_order(
         event = finished[job.job_id]
         assert (event.status, event.channel_id) == (job.status, job.channel_id)
         assert event.error == (job.error["code"] if job.error else None)
-    assert Counter(e.status for e in finished.values()) == {"DONE": run.counts["DONE"],
-                                                            "FAILED": run.counts["FAILED"]}  # fmt: skip
+    statuses = Counter(e.status for e in finished.values())
+    assert statuses == {"DONE": run.counts["DONE"], "FAILED": run.counts["FAILED"]}
     assert {e.error for e in finished.values()} >= {"invalid_identifier", "not_found"}
     assert (events[-1].done, events[-1].failed, events[-1].units) == (
         run.counts["DONE"],

@@ -70,5 +70,5 @@ def test_the_worker_logs_json_lines_with_job_fields_and_never_a_key(
     assert (failed["status"], failed["error_code"]) == ("FAILED", "invalid_identifier")
     assert len(failed["input"]) < 150
     assert "a" * 200 not in worker.log()  # Celery's own lines show the kwargs clipped too
-    assert any(line["message"] == "run completed" for line in lines)
+    assert any(line["message"] == f"run {run_id} COMPLETED" for line in lines)
     assert API_KEY not in worker.log()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -67,8 +68,36 @@ class WorkerProcess:
                 self.kill()
         self._log.close()
 
+    def pool_children(self) -> list[int]:
+        """Pids of the worker's pool processes (prefork), from /proc."""
+        return child_pids(self.process.pid)
+
     def kill(self) -> None:
         """SIGKILL the main process and every child, at once."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
+
+
+def child_pids(parent: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: fields start after the last ")".
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == parent:
+            children.append(int(entry.name))
+    return sorted(children)
+
+
+def wait_until(condition: Callable[[], object], timeout: float, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not met within {timeout} s")
+        time.sleep(0.05)

@@ -59,6 +59,11 @@ class Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.backend = backend
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up (a killed worker, a timed-out read) is normal here.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
