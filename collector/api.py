@@ -38,7 +38,7 @@ from .client import CollectorClient, RunNotFound
 from .config import Settings
 from .events import FIRST_ID, RUN_COMPLETED, EventReader, parse_read
 from .metrics import registry_for
-from .models import JobStatus, Run, RunStatus
+from .models import Job, JobStatus, Run, RunStatus
 from .store import IdempotencyConflict, RunOptions
 
 # Seconds an idle event stream waits before sending a keep-alive comment.
@@ -66,45 +66,12 @@ IdempotencyKey = Annotated[
 EventId = Annotated[str, StringConstraints(pattern=EVENT_ID_PATTERN)]
 
 
-class RunOut(BaseModel):
-    run_id: str
-    status: RunStatus
-    total: int
-    counts: dict[str, int]
-    created_at: str
-    completed_at: str | None
-    units: int
-    on_complete: str | None
-    on_complete_queue: str | None
-
-
-class JobError(BaseModel):
-    code: str
-    message: str
-    retryable: bool
-
-
-class JobOut(BaseModel):
-    job_id: str
-    run_id: str
-    input: str
-    status: JobStatus
-    channel_id: str | None
-    data: dict[str, Any] | None
-    error: JobError | None
-    attempts: int
-    started_at: str | None
-    finished_at: str | None
-    route: str | None
-    units: int
-
-
 class JobsPage(BaseModel):
     run_id: str
     status: JobStatus | None
     offset: int
     limit: int
-    jobs: list[JobOut]
+    jobs: list[Job]
 
 
 class Health(BaseModel):
@@ -170,13 +137,13 @@ def create_app(settings: Settings) -> FastAPI:
     @api.post(
         "/runs",
         status_code=status.HTTP_201_CREATED,
-        response_model=RunOut,
-        responses={200: {"model": RunOut, "description": "an earlier run, by its key"},
+        response_model=Run,
+        responses={200: {"model": Run, "description": "an earlier run, by its key"},
                    **_problems(400, 409)},
     )  # fmt: skip
     def create_run(
         body: CreateRun, response: Response, idempotency_key: IdempotencyKey = ""
-    ) -> dict[str, Any]:
+    ) -> Run:
         """Create a run of identifiers; one job each, processed by the workers."""
         options = RunOptions(body.on_complete, body.on_complete_queue, idempotency_key or None)
         try:
@@ -185,12 +152,12 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
         if not submission.created:
             response.status_code = status.HTTP_200_OK
-        return client.get_run(submission.run_id).to_dict()
+        return client.get_run(submission.run_id)
 
-    @api.get("/runs/{run_id}", response_model=RunOut, responses=_problems(404))
-    def get_run(run_id: str) -> dict[str, Any]:
+    @api.get("/runs/{run_id}", response_model=Run, responses=_problems(404))
+    def get_run(run_id: str) -> Run:
         """A run's status and counts by job status."""
-        return existing_run(run_id).to_dict()
+        return existing_run(run_id)
 
     @api.get("/runs/{run_id}/jobs", response_model=JobsPage, responses=_problems(404))
     def get_jobs(
@@ -198,17 +165,11 @@ def create_app(settings: Settings) -> FastAPI:
         job_status: Annotated[JobStatus | None, Query(alias="status")] = None,
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> dict[str, Any]:
+    ) -> JobsPage:
         """A page of the run's jobs in input order, optionally only those in one status."""
         existing_run(run_id)
         jobs = client.store.get_jobs(run_id, status=job_status, offset=offset, limit=limit)
-        return {
-            "run_id": run_id,
-            "status": job_status,
-            "offset": offset,
-            "limit": limit,
-            "jobs": [job.to_dict() for job in jobs],
-        }
+        return JobsPage(run_id=run_id, status=job_status, offset=offset, limit=limit, jobs=jobs)
 
     @api.get(
         "/runs/{run_id}/events",

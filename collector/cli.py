@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 import redis
 
-from .client import CollectorClient, RunNotFound
+from .client import CollectorClient, IdempotencyConflict, RunNotFound
 from .config import ConfigError, get_settings
 from .errors import CollectorError
 from .events import RUN_COMPLETED, RUN_CREATED, Event
@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"collector: {error}", file=sys.stderr)
         return 1
-    except RunNotFound as error:
+    except (RunNotFound, IdempotencyConflict) as error:
         print(f"collector: {error}", file=sys.stderr)
         return 1
     except ConfigError as error:

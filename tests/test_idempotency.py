@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -60,3 +63,23 @@ def test_concurrent_requests_with_one_key_create_one_run(
     run_hashes = [key for key in redis_client.scan_iter("collector:run:*") if key.count(":") == 2]
     assert len(run_hashes) == 1
     assert len(queued_tasks(redis_client, settings.queue)) == 3
+
+
+def test_the_cli_reuses_a_run_by_key_and_refuses_a_conflicting_one(
+    worker_env: dict[str, str], tmp_path
+) -> None:
+    env = {**worker_env, "PATH": "/usr/bin:/bin"}
+
+    def submit(*identifiers: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "collector.cli", "submit", "--idempotency-key", "k1",
+             "--json", "--", *identifiers],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=30,
+        )  # fmt: skip
+
+    first, again, other = submit("@a"), submit("@a"), submit("@b")
+
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert json.loads(first.stdout) == json.loads(again.stdout)
+    assert other.returncode == 1
+    assert "idempotency key was used for run" in other.stderr

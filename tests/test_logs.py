@@ -72,3 +72,4 @@ def test_the_worker_logs_json_lines_with_job_fields_and_never_a_key(
     assert "a" * 200 not in worker.log()  # Celery's own lines show the kwargs clipped too
     assert any(line["message"] == f"run {run_id} COMPLETED" for line in lines)
     assert API_KEY not in worker.log()
+    assert "task events: ON" in worker.log()  # what Flower needs to see the workers
