@@ -37,6 +37,8 @@ CHAOS = {
     "quotaExceeded": 0.001,
 }
 KEYS = [f"AIzaSySOAKkey{n:026d}" for n in range(40)]
+# Recovery in seconds rather than minutes; one API call's worst case (3 attempts of 1 + 2 s,
+# two 1 s pauses) stays under the soft limit.
 RECOVERY = {
     "COLLECTOR_TASK_SOFT_TIME_LIMIT": "20",
     "COLLECTOR_TASK_TIME_LIMIT": "25",
@@ -44,7 +46,10 @@ RECOVERY = {
     "COLLECTOR_JOB_LEASE_SECONDS": "28",
     "COLLECTOR_REAPER_INTERVAL": "2",
     "COLLECTOR_UNACKED_RESTORE_INTERVAL": "2",
+    "COLLECTOR_HTTP_CONNECT_TIMEOUT": "1",
     "COLLECTOR_HTTP_READ_TIMEOUT": "2",
+    "YOUTUBE_RETRY_ATTEMPTS": "3",
+    "YOUTUBE_RETRY_MAX_DELAY": "1",
 }
 
 

@@ -89,7 +89,7 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 def create_app(settings: Settings) -> FastAPI:
     client = CollectorClient(settings)
-    registry = registry_for(client.store.redis, client.store.keys)
+    registry = registry_for(settings, client.store.redis)
 
     class CreateRun(BaseModel):
         model_config = ConfigDict(extra="forbid")

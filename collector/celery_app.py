@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import Celery, bootsteps, signals
+from celery import Celery, signals
 
 from . import logs
 from .config import ConfigError, Settings, get_settings
-from .reaper import Reaper, ReaperThread
-from .runtime import make_store, redis_client, reset_runtime
-from .store import NewJob
+from .periodic import PeriodicThread
+from .runtime import reset_runtime
 
 log = logging.getLogger(__name__)
 
@@ -49,40 +48,12 @@ def make_celery(settings: Settings) -> Celery:
         worker_send_task_events=True,
         task_send_sent_event=True,
     )
-    app.steps["worker"].add(OutboxSweep)
     return app
 
 
-class OutboxSweep(bootsteps.StartStopStep):  # type: ignore[misc]
-    """Every COLLECTOR_OUTBOX_INTERVAL s, publishes completion callbacks left unsent."""
-
-    requires = ("celery.worker.components:Timer",)
-
-    def __init__(self, worker: Any, **kwargs: Any) -> None:
-        super().__init__(worker, **kwargs)
-        self.timer_ref: Any = None
-
-    def start(self, worker: Any) -> None:
-        from .outbox import OutboxPublisher
-
-        settings = get_settings()
-        store = make_store(settings, redis_client(settings, max_connections=2))
-        publisher = OutboxPublisher(store, worker.app, claim_seconds=settings.outbox_claim_seconds)
-
-        def sweep() -> None:
-            try:
-                publisher.publish_due()
-            except Exception:
-                log.exception("outbox sweep failed; the next one retries")
-
-        self.timer_ref = worker.timer.call_repeatedly(settings.outbox_interval, sweep, priority=10)
-
-    def stop(self, worker: Any) -> None:
-        if self.timer_ref is not None:
-            self.timer_ref.cancel()
-
-
 app = make_celery(get_settings())
+# This worker's background threads: reaper, parked jobs, outbox.
+_chores: list[PeriodicThread] = []
 
 
 @signals.worker_init.connect
@@ -106,28 +77,24 @@ def _forget_parent_connections(**_: Any) -> None:
     reset_runtime()
 
 
-_reaper_thread: ReaperThread | None = None
-
-
 @signals.worker_ready.connect
-def _start_reaper(**_: Any) -> None:
-    """Runs in the worker's main process, beside whatever pool it uses."""
-    global _reaper_thread
-    from .enqueue import enqueue_jobs
+def _start_chores(**_: Any) -> None:
+    """In the worker's main process, beside whatever pool it runs."""
+    from .outbox import outbox_thread
+    from .parking import release_thread  # both import this module: not at the top
+    from .reaper import reaper_thread
 
     settings = get_settings()
-
-    def enqueue_again(run_id: str, job_id: str, identifier: str) -> None:
-        enqueue_jobs(app, settings.queue, run_id, [NewJob(job_id=job_id, identifier=identifier)])
-
-    store = make_store(settings, redis_client(settings, max_connections=4))
-    _reaper_thread = ReaperThread(
-        Reaper(store, enqueue_again, interval=settings.reaper_interval_seconds)
-    )
-    _reaper_thread.start()
+    _chores[:] = [
+        reaper_thread(app, settings),
+        release_thread(app, settings),
+        outbox_thread(app, settings),
+    ]
+    for chore in _chores:
+        chore.start()
 
 
 @signals.worker_shutdown.connect
-def _stop_reaper(**_: Any) -> None:
-    if _reaper_thread is not None:
-        _reaper_thread.stop()
+def _stop_chores(**_: Any) -> None:
+    for chore in _chores:
+        chore.stop()

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 import redis
 
-from .client import CollectorClient, IdempotencyConflict, RunNotFound
+from .client import CollectorClient, IdempotencyConflict, NothingToRetry, RunNotFound
 from .config import ConfigError, get_settings
 from .errors import CollectorError
 from .events import RUN_COMPLETED, RUN_CREATED, Event
@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"collector: {error}", file=sys.stderr)
         return 1
-    except (RunNotFound, IdempotencyConflict) as error:
+    except (RunNotFound, NothingToRetry, IdempotencyConflict) as error:
         print(f"collector: {error}", file=sys.stderr)
         return 1
     except ConfigError as error:
@@ -55,9 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     submit = commands.add_parser("submit", help="create a run of identifiers")
     submit.add_argument("identifiers", nargs="*", metavar="IDENT")
     submit.add_argument("--file", help="a file with one identifier a line ('-' for stdin)")
-    submit.add_argument("--wait", action="store_true", help="wait for the run to complete")
-    submit.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait (--wait)")
-    submit.add_argument("--json", action="store_true", help="print JSON")
+    _add_wait_options(submit)
     submit.add_argument("--on-complete", metavar="TASK", help="Celery task sent when it completes")
     submit.add_argument("--on-complete-queue", metavar="QUEUE", help="queue for --on-complete")
     submit.add_argument("--idempotency-key", metavar="KEY", help="a retry returns the same run")
@@ -67,6 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("run_id", metavar="RUN_ID")
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(command=_status)
+
+    retry = commands.add_parser("retry", help="a new run of a run's retryable failures")
+    retry.add_argument("run_id", metavar="RUN_ID")
+    _add_wait_options(retry)
+    retry.set_defaults(command=_retry)
+
+    keys = commands.add_parser("keys", help="show each API key's state and today's quota")
+    keys.add_argument("--json", action="store_true", help="print JSON")
+    keys.set_defaults(command=_keys)
 
     resolve = commands.add_parser("resolve", help="resolve identifiers now, without the queue")
     resolve.add_argument("identifiers", nargs="+", metavar="IDENT")
@@ -88,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_wait_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--wait", action="store_true", help="wait for the run to complete")
+    command.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait (--wait)")
+    command.add_argument("--json", action="store_true", help="print JSON")
+
+
 def _submit(args: argparse.Namespace) -> int:
     identifiers = list(args.identifiers)
     if args.file:
@@ -101,12 +114,47 @@ def _submit(args: argparse.Namespace) -> int:
         on_complete_queue=args.on_complete_queue,
         idempotency_key=args.idempotency_key,
     )
+    return _started(client, run_id, args)
+
+
+def _retry(args: argparse.Namespace) -> int:
+    client = CollectorClient()
+    return _started(client, client.retry_run(args.run_id), args)
+
+
+def _started(client: CollectorClient, run_id: str, args: argparse.Namespace) -> int:
+    """Print the new run's id, or with --wait follow it and print it once complete."""
     if not args.wait:
         print(json.dumps({"run_id": run_id}) if args.json else run_id)
         return 0
-    print(f"run {run_id}: {len(identifiers)} jobs", file=sys.stderr)
+    print(f"run {run_id}: {client.get_run(run_id).total} jobs", file=sys.stderr)
     run = _wait_with_progress(client, run_id, args.timeout, sys.stderr)
     _print_run(client, run, as_json=args.json)
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from .apikeys import KeyPool
+    from .runtime import redis_client
+
+    settings = get_settings()
+    states = KeyPool.from_settings(settings, redis_client(settings, max_connections=2)).states()
+    if args.json:
+        print(json.dumps([state.to_dict() for state in states], indent=2))
+        return 0
+    rows = [("FINGERPRINT", "PROJECT", "STATE", "USED TODAY", "LEFT", "SEARCHES")]
+    rows += [
+        (
+            state.fingerprint,
+            state.project or "-",
+            state.state,
+            str(state.units_today),
+            str(state.units_left),
+            str(state.searches_today),
+        )
+        for state in states
+    ]
+    _print_table(rows)
     return 0
 
 
@@ -225,6 +273,9 @@ def _wait_with_progress(client: CollectorClient, run_id: str, timeout: float, ou
             if event.type == RUN_COMPLETED or time.monotonic() - drawn >= 0.2:
                 show(client.get_run(run_id))
                 drawn = time.monotonic()
+        run = client.get_run(run_id)
+        show(run)
+        return run
     except TimeoutError:
         raise CommandError(
             f"run {run_id} not complete after {timeout:g} s (still running)"
@@ -232,9 +283,6 @@ def _wait_with_progress(client: CollectorClient, run_id: str, timeout: float, ou
     finally:
         if interactive:
             out.write("\n")
-    run = client.get_run(run_id)
-    show(run)
-    return run
 
 
 def _progress_line(run: Run, width: int = 30) -> str:
@@ -265,13 +313,14 @@ def _print_run(client: CollectorClient, run: Run, *, as_json: bool) -> None:
         rows.append(
             (_clip(job.input, 40), str(job.status), job.channel_id or "-", _clip(detail, 60))
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    _print_table(rows)
+
+
+def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
+    """Columns padded to their widest cell; the last column is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-            + "  "
-            + row[3]
-        )
+        print("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]))
 
 
 def _error_text(error: dict[str, Any] | None) -> str:

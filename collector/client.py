@@ -24,7 +24,13 @@ from .models import Job, JobStatus, Run
 from .runtime import CLIENT_REDIS_RETRIES, make_store, redis_client
 from .store import IdempotencyConflict, RunExists, RunOptions, Store, new_run_id
 
-__all__ = ["CollectorClient", "IdempotencyConflict", "RunNotFound", "Submission"]
+__all__ = [
+    "CollectorClient",
+    "IdempotencyConflict",
+    "NothingToRetry",
+    "RunNotFound",
+    "Submission",
+]
 
 # How long one blocking read of a run's events waits before checking on the run again.
 EVENT_BLOCK_SECONDS = 2.0
@@ -38,6 +44,10 @@ class RunNotFound(LookupError):
 class Submission:
     run_id: str
     created: bool  # False: the idempotency key named a run created earlier
+
+
+class NothingToRetry(ValueError):
+    """The run is still running, or none of its jobs failed with a retryable error."""
 
 
 class CollectorClient:
@@ -76,15 +86,35 @@ class CollectorClient:
         options = RunOptions(on_complete, on_complete_queue, idempotency_key)
         return self.submit(identifiers, options).run_id
 
-    def submit(self, identifiers: Iterable[str], options: RunOptions | None = None) -> Submission:
+    def submit(
+        self,
+        identifiers: Iterable[str],
+        options: RunOptions | None = None,
+        *,
+        retry_of: str | None = None,
+    ) -> Submission:
         """create_run, also telling whether the run was created or found by its key."""
         run_id = new_run_id()
         try:
-            jobs = self.store.write_run(run_id, list(identifiers), options)
+            jobs = self.store.write_run(run_id, list(identifiers), options, retry_of=retry_of)
         except RunExists as existing:
             return Submission(existing.run_id, created=False)
         enqueue_jobs(self.celery, self.settings.queue, run_id, jobs)
         return Submission(run_id, created=True)
+
+    def retry_run(self, run_id: str) -> str:
+        """A new run of the completed run's retryable failures, linked to it; its id."""
+        run = self.get_run(run_id)
+        if not run.is_complete:
+            raise NothingToRetry(f"run {run_id} is still running: retry it once it completes")
+        inputs = [
+            job.input
+            for job in self.store.all_jobs(run_id)
+            if job.status is JobStatus.FAILED and job.error and job.error.get("retryable")
+        ]
+        if not inputs:
+            raise NothingToRetry(f"run {run_id} has no retryable failures")
+        return self.submit(inputs, retry_of=run_id).run_id
 
     def get_run(self, run_id: str) -> Run:
         run = self.store.get_run(run_id)
@@ -179,6 +209,10 @@ def get_jobs(
     run_id: str, status: JobStatus | str | None = None, offset: int = 0, limit: int = 100
 ) -> list[Job]:
     return default_client().get_jobs(run_id, status, offset, limit)
+
+
+def retry_run(run_id: str) -> str:
+    return default_client().retry_run(run_id)
 
 
 def events(run_id: str, last_id: str = FIRST_ID, timeout: float | None = None) -> Iterator[Event]:

@@ -7,6 +7,7 @@ the worker checks at start-up that API keys are configured (``Settings.require_a
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,6 +15,8 @@ from functools import lru_cache
 from dotenv import dotenv_values
 
 DEFAULT_YOUTUBE_API_BASE_URL = "https://www.googleapis.com/youtube/v3"
+QUOTA_POLICIES = ("fail", "wait")
+_PROJECT_LABEL = re.compile(r"[A-Za-z0-9._-]+")
 
 
 class ConfigError(ValueError):
@@ -27,7 +30,18 @@ class Settings:
     key_prefix: str = "collector:"
     queue: str = "collector"
     youtube_api_keys: tuple[str, ...] = field(default=(), repr=False)
+    # (key, project label) for the keys given as KEY@PROJECT; other keys are their own project.
+    youtube_key_projects: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     youtube_api_base_url: str = DEFAULT_YOUTUBE_API_BASE_URL
+    youtube_daily_quota: int = 10_000
+    youtube_search_cost: int = 100
+    youtube_search_daily_calls: int = 100
+    youtube_max_rps: float = 0.0  # 0: no global request-rate limit
+    youtube_retry_attempts: int = 4
+    youtube_retry_base_delay: float = 0.5
+    youtube_retry_max_delay: float = 4.0
+    on_quota_exhausted: str = "fail"
+    parked_check_seconds: float = 30.0
     http_connect_timeout: float = 5.0
     http_read_timeout: float = 15.0
     run_ttl_seconds: int = 30 * 24 * 3600
@@ -63,15 +77,36 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         reader = _Reader(env)
+        keys, projects = _parse_api_keys(reader.csv("YOUTUBE_API_KEYS"))
         settings = cls(
             redis_url=reader.text("REDIS_URL", cls.redis_url),
             broker_url=reader.text("CELERY_BROKER_URL", ""),
             key_prefix=reader.text("COLLECTOR_KEY_PREFIX", cls.key_prefix),
             queue=reader.text("COLLECTOR_QUEUE", cls.queue),
-            youtube_api_keys=reader.csv("YOUTUBE_API_KEYS"),
+            youtube_api_keys=keys,
+            youtube_key_projects=projects,
             youtube_api_base_url=reader.text(
                 "YOUTUBE_API_BASE_URL", DEFAULT_YOUTUBE_API_BASE_URL
             ).rstrip("/"),
+            youtube_daily_quota=reader.integer("YOUTUBE_DAILY_QUOTA", cls.youtube_daily_quota),
+            youtube_search_cost=reader.integer("YOUTUBE_SEARCH_COST", cls.youtube_search_cost),
+            youtube_search_daily_calls=reader.integer(
+                "YOUTUBE_SEARCH_DAILY_CALLS", cls.youtube_search_daily_calls
+            ),
+            youtube_max_rps=reader.number("YOUTUBE_MAX_RPS", cls.youtube_max_rps),
+            youtube_retry_attempts=reader.integer(
+                "YOUTUBE_RETRY_ATTEMPTS", cls.youtube_retry_attempts
+            ),
+            youtube_retry_base_delay=reader.number(
+                "YOUTUBE_RETRY_BASE_DELAY", cls.youtube_retry_base_delay
+            ),
+            youtube_retry_max_delay=reader.number(
+                "YOUTUBE_RETRY_MAX_DELAY", cls.youtube_retry_max_delay
+            ),
+            on_quota_exhausted=reader.text("ON_QUOTA_EXHAUSTED", cls.on_quota_exhausted).lower(),
+            parked_check_seconds=reader.number(
+                "COLLECTOR_PARKED_CHECK_SECONDS", cls.parked_check_seconds
+            ),
             http_connect_timeout=reader.number("COLLECTOR_HTTP_CONNECT_TIMEOUT", 5.0),
             http_read_timeout=reader.number("COLLECTOR_HTTP_READ_TIMEOUT", 15.0),
             run_ttl_seconds=reader.integer("COLLECTOR_RUN_TTL_SECONDS", cls.run_ttl_seconds),
@@ -130,6 +165,58 @@ class Settings:
             raise ConfigError("COLLECTOR_API_MAX_IDENTIFIERS must be at least 1")
         if self.log_format not in ("json", "text"):
             raise ConfigError("COLLECTOR_LOG_FORMAT must be json or text")
+        if self.youtube_daily_quota < 1 or self.youtube_search_cost < 1:
+            raise ConfigError("YOUTUBE_DAILY_QUOTA and YOUTUBE_SEARCH_COST must be at least 1")
+        if self.youtube_search_daily_calls < 0 or self.youtube_max_rps < 0:
+            raise ConfigError("YOUTUBE_SEARCH_DAILY_CALLS and YOUTUBE_MAX_RPS must not be negative")
+        if self.on_quota_exhausted not in QUOTA_POLICIES:
+            raise ConfigError(f"ON_QUOTA_EXHAUSTED must be one of {', '.join(QUOTA_POLICIES)}")
+        if self.parked_check_seconds <= 0:
+            raise ConfigError("COLLECTOR_PARKED_CHECK_SECONDS must be positive")
+        self._validate_retries()
+
+    def _validate_retries(self) -> None:
+        if self.youtube_retry_attempts < 1:
+            raise ConfigError("YOUTUBE_RETRY_ATTEMPTS must be at least 1")
+        if not 0 <= self.youtube_retry_base_delay <= self.youtube_retry_max_delay:
+            raise ConfigError("need 0 <= YOUTUBE_RETRY_BASE_DELAY <= YOUTUBE_RETRY_MAX_DELAY")
+        # Every attempt of one call timing out, plus every pause between them, must end before
+        # the job is told to stop, so that a failing API ends the job with its own error.
+        worst = (
+            self.youtube_retry_attempts * (self.http_connect_timeout + self.http_read_timeout)
+            + (self.youtube_retry_attempts - 1) * self.youtube_retry_max_delay
+        )
+        if worst >= self.task_soft_time_limit:
+            raise ConfigError(
+                f"one API call may take {worst:g} s with YOUTUBE_RETRY_ATTEMPTS, "
+                "YOUTUBE_RETRY_MAX_DELAY and the HTTP timeouts: keep it under "
+                "COLLECTOR_TASK_SOFT_TIME_LIMIT"
+            )
+
+
+def _parse_api_keys(
+    entries: tuple[str, ...],
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """``KEY`` or ``KEY@PROJECT`` entries: the distinct keys, and the labels given to them.
+
+    Messages name an entry by its position, never by its value: it holds a key.
+    """
+    keys: dict[str, str | None] = {}
+    for position, entry in enumerate(entries, start=1):
+        key, at, project = (part.strip() for part in entry.partition("@"))
+        if not key or (at and not _PROJECT_LABEL.fullmatch(project)):
+            raise ConfigError(
+                f"YOUTUBE_API_KEYS entry {position} is malformed: expected KEY or KEY@PROJECT "
+                "(a project label of letters, digits, '.', '_' or '-')"
+            )
+        label = project or None
+        if key in keys and keys[key] != label:
+            raise ConfigError(
+                f"YOUTUBE_API_KEYS entry {position} repeats a key with another project label"
+            )
+        keys[key] = label
+    labels = tuple((key, label) for key, label in keys.items() if label is not None)
+    return tuple(keys), labels
 
 
 class _Reader:

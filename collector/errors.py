@@ -10,6 +10,8 @@ may succeed (``retryable``), so a task needs a single ``except CollectorError``:
      ├── NoUsableKeys             no_usable_keys
      ├── UpstreamError            upstream_error     retryable
      ├── ApiRequestRejected       api_rejected
+     │    ├── ApiForbidden        api_forbidden
+     │    └── ResourceNotFound    resource_not_found
      └── WorkerLost               worker_lost
 
 Foreign exceptions (httpx, JSON, the API's error bodies) are translated into this tree in
@@ -70,6 +72,27 @@ class ApiRequestRejected(CollectorError):
 
     code = "api_rejected"
 
+    def __init__(self, message: str, *, status: int | None = None, reason: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason  # the API's error reason, e.g. "playlistNotFound"
+
+
+class ApiForbidden(ApiRequestRejected):
+    """The API answered 401 or 403 for the resource asked for (not for the key or quota)."""
+
+    code = "api_forbidden"
+
+
+class ResourceNotFound(ApiRequestRejected):
+    """The API answered 404: the resource asked for (a playlist, a video) does not exist.
+
+    Raised to the step that made the call, which may expect it: a channel without an uploads
+    playlist answers 404 ``playlistNotFound``.
+    """
+
+    code = "resource_not_found"
+
 
 class WorkerLost(CollectorError):
     """The job's worker died on every attempt; it is not delivered again."""
@@ -87,6 +110,8 @@ ERROR_CODES: dict[str, type[CollectorError]] = {
         NoUsableKeys,
         UpstreamError,
         ApiRequestRejected,
+        ApiForbidden,
+        ResourceNotFound,
         WorkerLost,
     )
 }

@@ -6,6 +6,7 @@ a run's stream, blocking until new entries arrive.
 
     run.created    status RUNNING, total
     job.started    job_id, status PROCESSING, attempt (2 and up: a redelivery took it over)
+    job.parked     job_id, status PENDING, parked_until: out of quota, it waits for the reset
     job.finished   job_id, status DONE | FAILED, channel_id, error (its code), units
     run.completed  status COMPLETED, total, done, failed, units; always the run's last event
 """
@@ -22,6 +23,7 @@ from .keys import Keys
 
 RUN_CREATED = "run.created"
 JOB_STARTED = "job.started"
+JOB_PARKED = "job.parked"
 JOB_FINISHED = "job.finished"
 RUN_COMPLETED = "run.completed"
 
@@ -46,6 +48,7 @@ class Event:
     total: int | None = None
     done: int | None = None
     failed: int | None = None
+    parked_until: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -47,22 +47,50 @@ class Keys:
         """Hash of counters shared by every process (see ``collector.metrics``)."""
         return f"{self.prefix}metrics"
 
-    def api_key_fingerprints(self) -> str:
-        """Set of the fingerprints of every API key a worker has been configured with."""
+    def api_keys_announced(self) -> str:
+        """Hash: fingerprint -> project label ('' for none) of every key a worker has used."""
         return f"{self.prefix}apikeys"
 
     def leases(self) -> str:
         """Sorted set of ``run_id:job_id`` of PROCESSING jobs, scored by lease deadline."""
         return f"{self.prefix}leases"
 
+    def running_runs(self) -> str:
+        """Set of the ids of runs not yet COMPLETED (the reaper prunes completed ones)."""
+        return f"{self.prefix}runs:running"
+
+    def stranded_suspects(self) -> str:
+        """Set of ``run_id:job_id`` that looked stranded on the reaper's last pass."""
+        return f"{self.prefix}reaper:suspects"
+
     def reaper_lock(self) -> str:
         """String held by the one worker whose reaper acts this interval."""
         return f"{self.prefix}reaper:lock"
 
-    def api_key_exhausted(self, fingerprint: str) -> str:
-        """String, present until the key's quota resets (Pacific midnight)."""
-        return f"{self.prefix}apikey:{fingerprint}:exhausted"
-
     def api_key_disabled(self, fingerprint: str) -> str:
         """String holding why the key is unusable (invalid, disabled)."""
         return f"{self.prefix}apikey:{fingerprint}:disabled"
+
+    def quota_project(self, day: str, project_id: str) -> str:
+        """Hash: one project's quota on one Pacific-time day.
+
+        Fields: ``units`` spent, ``searches`` (search.list calls), and the flags
+        ``exhausted`` / ``search_exhausted`` once the API has said so.
+        """
+        return f"{self.prefix}quota:{day}:project:{project_id}"
+
+    def quota_key(self, day: str, fingerprint: str) -> str:
+        """Hash: units one key spent on one Pacific-time day, one field per API method."""
+        return f"{self.prefix}quota:{day}:key:{fingerprint}"
+
+    def rate_bucket(self) -> str:
+        """Hash: the token bucket of the global request-rate limit (``tokens``, ``at``)."""
+        return f"{self.prefix}ratelimit"
+
+    def parked_jobs(self) -> str:
+        """Sorted set of parked jobs (JSON task kwargs), scored by when to enqueue them again."""
+        return f"{self.prefix}parked"
+
+    def parked_release_lock(self) -> str:
+        """String held by the one worker releasing due parked jobs."""
+        return f"{self.prefix}parked:lock"

@@ -29,6 +29,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.utils import floatToGoString
 
+from .apikeys import KeyPool
+from .config import Settings
 from .keys import Keys
 
 log = logging.getLogger(__name__)
@@ -59,43 +61,47 @@ class ApiCallMetrics:
 class RedisMetrics:
     """A prometheus_client collector that reads every figure from Redis at scrape time."""
 
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+    def __init__(self, settings: Settings, client: redis.Redis) -> None:
+        self._settings = settings
         self._redis = client
-        self._keys = keys
+        self._keys = Keys(settings.key_prefix)
 
     def collect(self) -> Iterator[Metric]:
         pipe = self._redis.pipeline(transaction=False)
         pipe.hgetall(self._keys.metrics())
-        pipe.smembers(self._keys.api_key_fingerprints())
         pipe.zcard(self._keys.outbox())
-        fields, fingerprints, outbox = pipe.execute()
+        fields, outbox = pipe.execute()
         counts = {name: float(value) for name, value in cast(dict[str, str], fields).items()}
         yield from _jobs(counts)
         yield from _runs(counts)
         yield from _api_calls(counts)
-        yield from self._api_keys(sorted(fingerprints))
+        yield from self._api_keys()
         pending = GaugeMetricFamily(
             "collector_outbox_pending", "completion callbacks written and not yet published"
         )
         pending.add_metric([], float(outbox))
         yield pending
 
-    def _api_keys(self, fingerprints: list[str]) -> Iterator[Metric]:
-        pipe = self._redis.pipeline(transaction=False)
-        for fingerprint in fingerprints:
-            pipe.exists(self._keys.api_key_exhausted(fingerprint))
-        exhausted_flags = pipe.execute()
+    def _api_keys(self) -> Iterator[Metric]:
+        """Each key the workers announced, as ``collector keys`` shows it (no key needed)."""
+        pool = KeyPool.announced(self._settings, self._redis)
+        states = pool.states() if pool is not None else []
         exhausted = GaugeMetricFamily(
             "collector_api_key_exhausted",
-            "1 while the key has spent today's quota (until the Pacific-midnight reset)",
+            "1 while the key's project has spent today's quota (until the Pacific midnight)",
             labels=["key"],
         )
-        for fingerprint, flag in zip(fingerprints, exhausted_flags, strict=True):
-            exhausted.add_metric([fingerprint], float(bool(flag)))
+        left = GaugeMetricFamily(
+            "collector_api_key_units_left",
+            "units the key's project has left today",
+            labels=["key"],
+        )
+        for state in states:
+            exhausted.add_metric([state.fingerprint], float(state.state == "exhausted"))
+            left.add_metric([state.fingerprint], float(state.units_left))
         total = GaugeMetricFamily("collector_api_keys_exhausted", "keys out of quota today")
-        total.add_metric([], float(sum(bool(flag) for flag in exhausted_flags)))
-        yield exhausted
-        yield total
+        total.add_metric([], float(sum(state.state == "exhausted" for state in states)))
+        yield from (exhausted, total, left)
 
 
 def _jobs(counts: dict[str, float]) -> Iterator[Metric]:
@@ -156,7 +162,7 @@ def _fields(counts: dict[str, float], family: str) -> Iterator[tuple[tuple[str, 
             yield tuple(labels), value
 
 
-def registry_for(client: redis.Redis, keys: Keys) -> CollectorRegistry:
+def registry_for(settings: Settings, client: redis.Redis) -> CollectorRegistry:
     registry = CollectorRegistry()
-    registry.register(RedisMetrics(client, keys))
+    registry.register(RedisMetrics(settings, client))
     return registry

@@ -62,6 +62,7 @@ class Job:
     finished_at: str | None
     route: str | None = None
     units: int = 0
+    parked_until: str | None = None  # set when the job last waited for the quota reset
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
@@ -78,6 +79,7 @@ class Run:
     created_at: str
     completed_at: str | None
     units: int = 0
+    retry_of: str | None = None  # the run whose retryable failures this run retries
     on_complete: str | None = None
     on_complete_queue: str | None = None
 
@@ -94,6 +96,7 @@ class Run:
             "created_at": self.created_at,
             "completed_at": self.completed_at,
             "units": self.units,
+            "retry_of": self.retry_of,
             "on_complete": self.on_complete,
             "on_complete_queue": self.on_complete_queue,
         }

@@ -7,7 +7,8 @@ import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from .errors import CollectorError, UpstreamError
+from . import parking
+from .errors import CollectorError, QuotaExhausted, UpstreamError
 from .logs import clip_input
 from .models import JobStatus
 from .resolver import Resolver
@@ -17,8 +18,19 @@ from .youtube import Spend
 log = logging.getLogger(__name__)
 
 
-def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, identifier: str) -> str:
-    """Start, resolve and record one job; returns what happened, for the task's result."""
+def process_job(
+    store: Store,
+    resolver: Resolver,
+    run_id: str,
+    job_id: str,
+    identifier: str,
+    *,
+    park_on_quota: bool = False,
+) -> str:
+    """Start, resolve and record one job; returns what happened, for the task's result.
+
+    With ``park_on_quota``, a job that meets quota_exhausted waits for the reset instead.
+    """
     context = {"run_id": run_id, "job_id": job_id, "input": clip_input(identifier)}
     start = store.start_job(run_id, job_id)
     if not start.outcome.should_process:
@@ -36,12 +48,23 @@ def process_job(store: Store, resolver: Resolver, run_id: str, job_id: str, iden
     failure: CollectorError | None = None
     try:
         resolution = resolver.resolve(identifier, spend)
+    except QuotaExhausted as error:
+        if park_on_quota and parking.park(store, run_id, job_id, identifier, spend.units):
+            log.info(
+                "job %s/%s parked until the quota reset: %s",
+                run_id,
+                job_id,
+                error.message,
+                extra={**context, "outcome": "parked", "units": spend.units},
+            )
+            return "parked"
+        failure = error
     except CollectorError as error:
         failure = error
     except SoftTimeLimitExceeded:
         failure = UpstreamError("the job ran out of time waiting on the YouTube API")
     except Exception:
-        log.exception("job failed unexpectedly", extra=context)
+        log.exception("job %s/%s failed unexpectedly", run_id, job_id, extra=context)
         failure = CollectorError("unexpected error in the worker; see the worker log")
     duration = time.monotonic() - began
     if failure is None:

@@ -1,21 +1,28 @@
-"""Recovers jobs left PROCESSING by a worker that died without handing its message back.
+"""Recovers jobs that a dead worker left behind.
 
 A job's lease outlives its task's hard time limit, so a lease that has run out means its worker
-is gone. Every worker runs a reaper thread; a lock in Redis lets one of them act per interval.
-An expired job is enqueued again (its next delivery takes it over and counts the attempt), or,
-once it has used all its attempts, recorded FAILED ``worker_lost``.
+is gone: the job is enqueued again (its next delivery takes it over and counts the attempt), or,
+once it has used all its attempts, recorded FAILED ``worker_lost``. A PENDING job whose message
+was lost with its worker is enqueued again too (``collector.stranded``). Every worker runs a
+reaper periodically; a lock in Redis lets one of them act per interval.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from celery import Celery
+
+from .config import Settings
+from .enqueue import enqueue_jobs
 from .models import JobStatus
-from .store import Store
+from .periodic import PeriodicThread
+from .runtime import make_store, redis_client
+from .store import NewJob, Store
+from .stranded import StrandedJobs
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +34,16 @@ class ReapReport:
     requeued: int = 0
     failed: int = 0
     released: int = 0
+    stranded: int = 0
 
 
 class Reaper:
-    def __init__(self, store: Store, enqueue: Enqueue, *, interval: int) -> None:
+    def __init__(self, store: Store, enqueue: Enqueue, *, interval: int, queue: str) -> None:
         self.store = store
         self.enqueue = enqueue
         self.interval = interval
         self.owner = uuid.uuid4().hex
+        self.stranded = StrandedJobs(store, queue, suspect_ttl=3 * interval)
 
     def reap_once(self) -> ReapReport:
         """One pass, if no other worker's reaper has acted within the interval."""
@@ -58,23 +67,21 @@ class Reaper:
                 self.enqueue(run_id, job_id, job.input)
                 log.warning("job %s/%s lease expired; enqueued again", run_id, job_id)
                 requeued += 1
-        return ReapReport(requeued, failed, released)
+        stranded = self.stranded.find()
+        for run_id, job_id, identifier in stranded:
+            self.enqueue(run_id, job_id, identifier)
+            log.warning("job %s/%s was PENDING with no message; enqueued again", run_id, job_id)
+        return ReapReport(requeued, failed, released, len(stranded))
 
 
-class ReaperThread(threading.Thread):
-    """Runs ``reap_once`` every interval until stopped; an error only skips one pass."""
+def reaper_thread(app: Celery, settings: Settings) -> PeriodicThread:
+    """The worker's reaper, on its own small Redis pool."""
 
-    def __init__(self, reaper: Reaper) -> None:
-        super().__init__(name="collector-reaper", daemon=True)
-        self.reaper = reaper
-        self._stopped = threading.Event()
+    def enqueue_again(run_id: str, job_id: str, identifier: str) -> None:
+        enqueue_jobs(app, settings.queue, run_id, [NewJob(job_id=job_id, identifier=identifier)])
 
-    def run(self) -> None:
-        while not self._stopped.wait(self.reaper.interval):
-            try:
-                self.reaper.reap_once()
-            except Exception:
-                log.exception("reaper pass failed; trying again in %d s", self.reaper.interval)
-
-    def stop(self) -> None:
-        self._stopped.set()
+    store = make_store(settings, redis_client(settings, max_connections=2))
+    reaper = Reaper(
+        store, enqueue_again, interval=settings.reaper_interval_seconds, queue=settings.queue
+    )
+    return PeriodicThread("collector-reaper", reaper.interval, reaper.reap_once)

@@ -19,9 +19,10 @@ from .apikeys import KeyPool
 from .config import Settings, get_settings
 from .keys import Keys
 from .metrics import ApiCallMetrics
+from .ratelimit import RateLimiter
 from .resolver import Resolver
 from .store import Store
-from .youtube import YouTubeClient
+from .youtube import RetryPolicy, YouTubeClient
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,24 @@ def build_runtime(settings: Settings) -> Runtime:
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
     )
     keys = Keys(settings.key_prefix)
-    key_pool = KeyPool(settings.require_api_keys(), client, keys)
+    key_pool = KeyPool.from_settings(settings, client)
     key_pool.announce()
-    metrics = ApiCallMetrics(client, keys)
-    youtube = YouTubeClient(settings.youtube_api_base_url, key_pool, http, metrics)
+    youtube = YouTubeClient(
+        settings.youtube_api_base_url,
+        key_pool,
+        http,
+        retry=RetryPolicy(
+            attempts=settings.youtube_retry_attempts,
+            base_delay=settings.youtube_retry_base_delay,
+            max_delay=settings.youtube_retry_max_delay,
+        ),
+        rate_limiter=(
+            RateLimiter(client, keys.rate_bucket(), settings.youtube_max_rps)
+            if settings.youtube_max_rps > 0
+            else None
+        ),
+        metrics=ApiCallMetrics(client, keys),
+    )
     return Runtime(
         settings=settings,
         redis=client,

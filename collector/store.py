@@ -147,6 +147,30 @@ return finish(KEYS, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], fields, {ARGV[6
 """
 )
 
+# KEYS: job, run, leases, z_pending, z_processing, parked, run events, events.
+# ARGV: lease member, parked member, release time, units spent, parked_until (ISO 8601),
+#       run_events_maxlen, events_maxlen, now.
+# PROCESSING -> PENDING, out of the leases and into the parked set. The attempt is given back:
+# it was cut short by quota, not by a dying worker. Its units count in the run's total.
+_PARK_LUA = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'PROCESSING' then return 0 end
+local job_id = redis.call('HGET', KEYS[1], 'job_id')
+local event = {'type', 'job.parked', 'run_id', redis.call('HGET', KEYS[1], 'run_id'),
+  'job_id', job_id, 'status', 'PENDING', 'parked_until', ARGV[5], 'ts', ARGV[8]}
+redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[6], '*', unpack(event))
+redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[7], '*', unpack(event))
+redis.call('HSET', KEYS[1], 'status', 'PENDING', 'parked_until', ARGV[5])
+redis.call('HINCRBY', KEYS[1], 'attempts', -1)
+redis.call('ZREM', KEYS[5], job_id)
+redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[1], 'index'), job_id)
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HINCRBY', KEYS[2], 'PROCESSING', -1)
+redis.call('HINCRBY', KEYS[2], 'PENDING', 1)
+redis.call('HINCRBY', KEYS[2], 'units', ARGV[4])
+redis.call('ZADD', KEYS[6], ARGV[3], ARGV[2])
+return 1
+"""
+
 
 # ARGV: now, limit, new_deadline -> members whose lease had expired, now leased to the caller.
 _CLAIM_EXPIRED_LUA = """
@@ -238,16 +262,23 @@ class Store:
         self._start = client.register_script(_START_LUA)
         self._finish = client.register_script(_FINISH_SCRIPT_LUA)
         self._claim_expired = client.register_script(_CLAIM_EXPIRED_LUA)
+        self._park = client.register_script(_PARK_LUA)
 
     # -- writing ------------------------------------------------------------------------
 
     def write_run(
-        self, run_id: str, identifiers: Sequence[str], options: RunOptions | None = None
+        self,
+        run_id: str,
+        identifiers: Sequence[str],
+        options: RunOptions | None = None,
+        *,
+        retry_of: str | None = None,
     ) -> list[NewJob]:
         """Write a new run and its PENDING jobs in one transaction; return the jobs.
 
         If ``options.idempotency_key`` already names a run, nothing is written and RunExists
-        (or IdempotencyConflict, for a different request) names that run.
+        (or IdempotencyConflict, for a different request) names that run. ``retry_of`` links a
+        run made of an older run's retryable failures to that run.
         """
         if not identifiers:
             raise ValueError("a run needs at least one identifier")
@@ -269,7 +300,7 @@ class Store:
                             raise self._replay(existing, digest)
                         pipe.multi()
                         pipe.set(claim, run_id, ex=self.run_ttl_seconds)
-                    self._write_run(pipe, run_id, jobs, options, digest)
+                    self._write_run(pipe, run_id, jobs, options, digest, retry_of)
                     pipe.execute()
                     return jobs
                 except redis.WatchError:
@@ -290,6 +321,7 @@ class Store:
         jobs: list[NewJob],
         options: RunOptions,
         digest: str,
+        retry_of: str | None,
     ) -> None:
         now = utc_now()
         run: dict[Any, str | int] = {
@@ -307,6 +339,8 @@ class Store:
         for name in ("on_complete", "on_complete_queue", "idempotency_key"):
             if getattr(options, name) is not None:
                 run[name] = getattr(options, name)
+        if retry_of:
+            run["retry_of"] = retry_of
         pipe.hset(self.keys.run(run_id), mapping=run)
         for index, job in enumerate(jobs):
             pipe.hset(
@@ -331,6 +365,7 @@ class Store:
         ):
             pipe.xadd(stream, event, maxlen=limit, approximate=True)  # type: ignore[arg-type]
         pipe.hincrby(self.keys.metrics(), "runs_created", 1)
+        pipe.sadd(self.keys.running_runs(), run_id)
 
     def worker_lost_error(self) -> WorkerLost:
         return WorkerLost(
@@ -413,6 +448,39 @@ class Store:
     def drop_lease(self, run_id: str, job_id: str) -> None:
         self.redis.zrem(self.keys.leases(), f"{run_id}:{job_id}")
 
+    def park_job(
+        self, run_id: str, job_id: str, identifier: str, *, release_at: float, units: int
+    ) -> bool:
+        """Put a PROCESSING job back to PENDING until ``release_at`` (a Unix time).
+
+        It waits in the parked set, whose members are the task's kwargs as JSON, until a
+        worker enqueues it again. False if the job was not PROCESSING (left as it is).
+        """
+        member = json.dumps({"run_id": run_id, "job_id": job_id, "identifier": identifier})
+        until = datetime.fromtimestamp(release_at, UTC).isoformat(timespec="seconds")
+        parked = self._park(
+            keys=[
+                self.keys.job(run_id, job_id),
+                self.keys.run(run_id),
+                self.keys.leases(),
+                self.keys.run_jobs_by_status(run_id, JobStatus.PENDING),
+                self.keys.run_jobs_by_status(run_id, JobStatus.PROCESSING),
+                self.keys.parked_jobs(),
+                self.keys.run_events(run_id),
+                self.keys.events(),
+            ],
+            args=[
+                f"{run_id}:{job_id}",
+                member,
+                release_at,
+                units,
+                until.replace("+00:00", "Z"),
+                *self.event_limits,
+                utc_now(),
+            ],
+        )
+        return bool(parked)
+
     def _transition_keys(self, run_id: str, job_id: str) -> list[str]:
         return [
             self.keys.job(run_id, job_id),
@@ -439,6 +507,7 @@ class Store:
             created_at=fields["created_at"],
             completed_at=fields.get("completed_at"),
             units=int(fields.get("units", 0)),
+            retry_of=fields.get("retry_of"),
             on_complete=fields.get("on_complete"),
             on_complete_queue=fields.get("on_complete_queue"),
         )
@@ -505,4 +574,5 @@ def _job_from_fields(fields: dict[str, str]) -> Job:
         finished_at=fields.get("finished_at"),
         route=fields.get("route"),
         units=int(fields.get("units", 0)),
+        parked_until=fields.get("parked_until"),
     )

@@ -3,21 +3,35 @@
 This is the one place where httpx exceptions and the API's error bodies become
 ``collector.errors``. Keys travel in the ``X-Goog-Api-Key`` header, never in the URL, so that
 neither httpx's request log nor its exceptions (which carry the URL) can show one.
+
+What one call does with each answer:
+
+- 200 with a JSON object: charged, returned;
+- quota spent (``quotaExceeded``, ``dailyLimitExceeded``) or an unusable key: not charged, the
+  key (or its project) is marked for every worker and the call moves to another key;
+- transient (rate limits, 429, 5xx, timeouts, connection errors, a malformed or truncated
+  body): not charged, tried again after an exponential backoff with jitter, then
+  ``UpstreamError``;
+- any other 4xx: charged (the API counts a request it rejects), raised at once as
+  ``ApiRequestRejected`` (``ApiForbidden`` for 401/403, ``ResourceNotFound`` for 404).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from .apikeys import ApiKey, KeyPool
-from .errors import ApiRequestRejected, CollectorError, UpstreamError
+from .apikeys import ApiKey, KeyPool, Lease, Quota
+from .errors import ApiForbidden, ApiRequestRejected, ResourceNotFound, UpstreamError
 from .metrics import ApiCallMetrics
+from .ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +63,6 @@ TRANSIENT_REASONS = frozenset(
 )
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 
-# Quota units per call of each API method.
-METHOD_COSTS = {"channels.list": 1, "videos.list": 1, "playlistItems.list": 1, "search.list": 100}
 METHOD_PATHS = {
     "channels.list": "/channels",
     "videos.list": "/videos",
@@ -66,9 +78,43 @@ class Spend:
     units: int = 0
     calls: int = 0
 
-    def add(self, method: str) -> None:
-        self.units += METHOD_COSTS[method]
+    def add(self, method: str, units: int | None = None) -> None:
+        """Count one charged call of ``method`` (its units, if not those of the cost table)."""
+        self.units += Quota().cost(method) if units is None else units
         self.calls += 1
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often, and after what pauses, a transient failure is tried again."""
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 4.0
+
+    def delay(self, failures: int, retry_after: float | None = None) -> float:
+        """Seconds before the next attempt: doubling from base_delay, half of it random."""
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (failures - 1))
+        delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.max_delay))
+        return delay
+
+
+class _TransientFailure(Exception):
+    """A failure worth another attempt; ``retry_after`` is the server's hint, if any."""
+
+    def __init__(
+        self, message: str, retry_after: float | None = None, outcome: str = "transient"
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+        self.outcome = outcome  # for the API-call metric
+
+
+class _KeyCannotServe(Exception):
+    """The key (or its project) is spent or unusable: another key may serve the call."""
 
 
 def error_reason(body: object) -> str | None:
@@ -93,11 +139,16 @@ class YouTubeClient:
         base_url: str,
         key_pool: KeyPool,
         http: httpx.Client,
+        *,
+        retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
         metrics: ApiCallMetrics | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.key_pool = key_pool
         self.http = http
+        self.retry = retry or RetryPolicy()
+        self.rate_limiter = rate_limiter
         self.metrics = metrics
 
     def list_channels(self, spend: Spend, **filters: str) -> list[dict[str, Any]]:
@@ -106,59 +157,109 @@ class YouTubeClient:
         return _items(body)
 
     def call(self, method: str, params: dict[str, str], spend: Spend) -> dict[str, Any]:
-        """One API call; a key that is out of quota or unusable is marked and the next tried."""
-        for _ in range(len(self.key_pool.keys) + 1):
-            key = self.key_pool.pick()  # raises once no key can serve
-            response = self._send(method, params, key)
-            body = _json_or_none(response)
-            if response.status_code == 200:
-                if not isinstance(body, dict):
-                    self._count(method, "malformed", key)
-                    raise UpstreamError(f"{method} answered with a malformed body")
-                spend.add(method)
-                self._count(method, "ok", key, METHOD_COSTS[method])
-                return body
-            reason = error_reason(body)
+        """One API call, retried on transient failures; its units are added to ``spend``."""
+        failures = key_changes = 0
+        while True:
+            lease = self.key_pool.acquire(method)  # raises once no key can serve
+            try:
+                return self._attempt(lease, params, spend)
+            except _KeyCannotServe:
+                # Each change marks a key or project; more changes than keys means the marks
+                # keep vanishing (a new day began, an operator cleared them): give up for now.
+                key_changes += 1
+                if key_changes > len(self.key_pool.keys):
+                    raise UpstreamError(f"{method}: no key could serve the call") from None
+            except _TransientFailure as failure:
+                failures += 1
+                if failures >= self.retry.attempts:
+                    raise UpstreamError(
+                        f"{failure.message}; gave up after {failures} attempts"
+                    ) from None
+                delay = self.retry.delay(failures, failure.retry_after)
+                log.warning(
+                    "%s; attempt %d of %d failed, next in %.2f s (%s)",
+                    failure.message,
+                    failures,
+                    self.retry.attempts,
+                    delay,
+                    lease.key,
+                )
+                time.sleep(delay)
+
+    def _attempt(self, lease: Lease, params: dict[str, str], spend: Spend) -> dict[str, Any]:
+        """Send once; the body, or an exception that says what to do next."""
+        method = lease.method
+        if self.rate_limiter is not None:
+            self.rate_limiter.wait()
+        try:
+            response = self._send(method, params, lease.key)
+        except _TransientFailure as failure:
+            self._count(lease, failure.outcome)
+            self.key_pool.refund(lease)
+            raise
+        body = _json_or_none(response)
+        status, reason = response.status_code, error_reason(body)
+        described = f"{method} answered HTTP {status}" + (f" ({reason})" if reason else "")
+        if status == 200 and isinstance(body, dict):
+            spend.add(lease.method, lease.units)
+            self._count(lease, "ok", lease.units)
+            return body
+        if 400 <= status < 500 and not _is_transient(status, reason):
             if reason in QUOTA_REASONS:
-                self._count(method, "quota_exceeded", key)
-                self.key_pool.mark_exhausted(key)
-                continue
+                self._count(lease, "quota_exceeded")
+                self.key_pool.refund(lease)
+                self.key_pool.mark_exhausted(lease)
+                raise _KeyCannotServe
             if reason in UNUSABLE_KEY_REASONS:
-                self._count(method, "key_unusable", key)
-                self.key_pool.mark_unusable(key, reason or "unusable")
-                continue
-            error = _error_for(method, response.status_code, reason, spend)
-            if isinstance(error, UpstreamError):
-                self._count(method, "transient", key)
-            else:
-                self._count(method, "rejected", key, METHOD_COSTS[method])
-            raise error
-        raise CollectorError(f"{method}: no key could serve the call")  # keys changed meanwhile
+                self._count(lease, "key_unusable")
+                self.key_pool.refund(lease)
+                self.key_pool.mark_unusable(lease.key, reason or "unusable")
+                raise _KeyCannotServe
+            # The API charges a request it rejects for what it asks.
+            spend.add(lease.method, lease.units)
+            self._count(lease, "rejected", lease.units)
+            raise _rejection(described, status, reason)
+        self.key_pool.refund(lease)
+        if status == 200:
+            self._count(lease, "malformed")
+            raise _TransientFailure(f"{method} answered with a malformed body")
+        self._count(lease, "transient")
+        raise _TransientFailure(described, _retry_after(response))
 
     def _send(self, method: str, params: dict[str, str], key: ApiKey) -> httpx.Response:
         url = self.base_url + METHOD_PATHS[method]
         try:
             return self.http.get(url, params=params, headers={"X-Goog-Api-Key": key.value})
         except httpx.TimeoutException:
-            self._count(method, "timeout", key)
-            raise UpstreamError(f"{method} timed out") from None
+            raise _TransientFailure(f"{method} timed out", outcome="timeout") from None
         except httpx.HTTPError as exc:
-            self._count(method, "network_error", key)
             # The exception's text may include the URL (never a key): keep only its class.
-            raise UpstreamError(f"{method} failed: {type(exc).__name__}") from None
+            raise _TransientFailure(
+                f"{method} failed: {type(exc).__name__}", outcome="network_error"
+            ) from None
 
-    def _count(self, method: str, outcome: str, key: ApiKey, units: int = 0) -> None:
+    def _count(self, lease: Lease, outcome: str, units: int = 0) -> None:
         if self.metrics is not None:
-            self.metrics.record(method, outcome, key.fingerprint, units)
+            self.metrics.record(lease.method, outcome, lease.key.fingerprint, units)
 
 
-def _error_for(method: str, status: int, reason: str | None, spend: Spend) -> CollectorError:
-    described = f"{method} answered HTTP {status}" + (f" ({reason})" if reason else "")
-    if status in TRANSIENT_STATUSES or reason in TRANSIENT_REASONS:
-        return UpstreamError(described)
-    # The API charges a call it rejects for its parameters.
-    spend.add(method)
-    return ApiRequestRejected(described)
+def _is_transient(status: int, reason: str | None) -> bool:
+    return status in TRANSIENT_STATUSES or reason in TRANSIENT_REASONS
+
+
+def _rejection(described: str, status: int, reason: str | None) -> ApiRequestRejected:
+    kind = {401: ApiForbidden, 403: ApiForbidden, 404: ResourceNotFound}.get(
+        status, ApiRequestRejected
+    )
+    return kind(described, status=status, reason=reason)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """The Retry-After header in seconds, when it is a number."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return None
 
 
 def _json_or_none(response: httpx.Response) -> object:

@@ -8,19 +8,27 @@ each test, since Celery's queue and kombu's keys ignore our key prefix. Never FL
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 
+from collector.apikeys import KeyPool, Quota
 from collector.config import Settings
+from collector.keys import Keys
+from collector.youtube import RetryPolicy, YouTubeClient
 from tests.fake_youtube import FakeYouTube
 from tests.workers import WorkerProcess
 
 # Realistic-looking keys, so a leak would be easy to spot in any text.
 API_KEY = "AIzaSyTESTkey0000000000000000000000001"
 SECOND_API_KEY = "AIzaSyTESTkey0000000000000000000000002"
+THIRD_API_KEY = "AIzaSyTESTkey0000000000000000000000003"
+ALL_API_KEYS = (API_KEY, SECOND_API_KEY, THIRD_API_KEY)
+# Backoff short enough for tests, long enough to see in the fake's request times.
+FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2)
 
 
 def _test_redis_url() -> str:
@@ -58,6 +66,31 @@ def youtube(fake_youtube_server: FakeYouTube) -> FakeYouTube:
     fake_youtube_server.reset()
     fake_youtube_server.add_key(API_KEY)
     return fake_youtube_server
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=httpx.Timeout(2.0)) as client:
+        yield client
+
+
+MakeClient = Callable[..., YouTubeClient]
+
+
+@pytest.fixture
+def make_client(youtube: FakeYouTube, redis_client: redis.Redis, http: httpx.Client) -> MakeClient:
+    """A YouTube client on the fake, with its own key pool (as one worker process has)."""
+
+    def make(
+        *keys: str,
+        projects: Mapping[str, str] | None = None,
+        quota: Quota | None = None,
+        retry: RetryPolicy = FAST_RETRY,
+    ) -> YouTubeClient:
+        pool = KeyPool(keys or (API_KEY,), redis_client, Keys("t:"), projects=projects, quota=quota)
+        return YouTubeClient(youtube.base_url, pool, http, retry=retry)
+
+    return make
 
 
 @pytest.fixture

@@ -43,9 +43,10 @@ def test_metrics_scraped_after_a_run_add_up_to_the_runs_counts(
         youtube.add_channel(channel_id, title=handle, handle=handle)
     youtube.add_key(SECOND_API_KEY, budget=2)  # runs out of quota during the run
     youtube.fail_next(2, "503")
-    keys = {"YOUTUBE_API_KEYS": f"{API_KEY},{SECOND_API_KEY}"}
-    start_worker(concurrency=2, env=keys)  # two replicas, each with two prefork processes
-    start_worker(concurrency=2, env=keys)
+    # No retries, so each injected 503 fails its job upstream_error.
+    env = {"YOUTUBE_API_KEYS": f"{API_KEY},{SECOND_API_KEY}", "YOUTUBE_RETRY_ATTEMPTS": "1"}
+    start_worker(concurrency=2, env=env)  # two replicas, each with two prefork processes
+    start_worker(concurrency=2, env=env)
     client = CollectorClient(settings)
     inputs = [f"@{handle}" for handle in CHANNELS.values()] * 4 + [
         "@nobody-at-all", "@no-one-either", "not a channel", "", *CHANNELS,
@@ -86,6 +87,8 @@ def test_metrics_scraped_after_a_run_add_up_to_the_runs_counts(
     assert exhausted == {(("key", fingerprint(API_KEY)),): 0.0,
                          (("key", fingerprint(SECOND_API_KEY)),): 1.0}  # fmt: skip
     assert metrics["collector_api_keys_exhausted"][()] == 1
+    left = metrics["collector_api_key_units_left"][(("key", fingerprint(API_KEY)),)]
+    assert left == 10_000 - units[fingerprint(API_KEY)]  # the ledger of today, as keys shows
     assert metrics["collector_runs_created_total"][()] == 1
     assert metrics["collector_runs_completed_total"][()] == 1
     assert metrics["collector_runs_in_flight"][()] == 0
