@@ -87,6 +87,18 @@ def test_a_redelivery_and_a_worker_lost_failure_are_events_too(redis_client: red
     ]
 
 
+def test_a_job_parked_for_the_quota_reset_is_an_event(redis_client: redis.Redis) -> None:
+    store = make_store(redis_client)
+    store.write_run("r1", ["@a"])
+    store.start_job("r1", "0")
+
+    assert store.park_job("r1", "0", "@a", release_at=4_102_444_800, units=1)
+
+    parked = run_events(store, "r1")[-1]
+    assert (parked.type, parked.job_id, parked.status) == ("job.parked", "0", "PENDING")
+    assert parked.parked_until == "2100-01-01T00:00:00Z"
+
+
 def test_streams_are_trimmed_to_about_their_limit(redis_client: redis.Redis) -> None:
     store = make_store(redis_client, maxlen=100)
     store.write_run("r1", [f"@name{i}" for i in range(400)])
