@@ -18,14 +18,15 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/celery -A collector.celery_app worker -Q collector -c $(CONCURRENCY) --pool $(POOL) --loglevel=INFO
 
-# Fast tests first; then the slow ones (they kill and restart processes). pytest exits 5
-# when a selection holds no test, which is no failure here.
+# Fast tests first, two at a time (each test process has its own Redis database); then the
+# slow ones, one at a time, since they kill and restart processes on a timetable. pytest exits
+# 5 when a selection holds no test, which is no failure here.
 test: install
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n 2
 	$(BIN)/pytest -m slow || [ $$? -eq 5 ]
 
 test-fast: install
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n 2
 
 test-slow: install
 	$(BIN)/pytest -m slow || [ $$? -eq 5 ]

@@ -21,6 +21,7 @@ from fastapi import (
     FastAPI,
     Header,
     HTTPException,
+    Path,
     Query,
     Request,
     Response,
@@ -49,6 +50,7 @@ KEEPALIVE_SECONDS = 15
 EVENT_ID_PATTERN = r"^(\d{1,19}(-\d{1,19})?|\$)$"
 LAST_EVENT_ID_PATTERN = r"^(\d{1,19}(-\d{1,19})?|\$)?$"
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.:-]*$"
+CHANNEL_ID_PATTERN = r"^UC[A-Za-z0-9_-]{22}$"
 
 
 Identifier = Annotated[str, StringConstraints(max_length=1000)]
@@ -72,6 +74,11 @@ class JobsPage(BaseModel):
     offset: int
     limit: int
     jobs: list[Job]
+
+
+class ChannelHistory(BaseModel):
+    channel_id: str
+    snapshots: list[dict[str, Any]]  # oldest first: fetched_at and the channel's counts
 
 
 class Health(BaseModel):
@@ -198,6 +205,14 @@ def create_app(settings: Settings) -> FastAPI:
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+
+    @api.get("/channels/{channel_id}/history", response_model=ChannelHistory)
+    def channel_history(
+        channel_id: Annotated[str, Path(pattern=CHANNEL_ID_PATTERN, description="UC…")],
+    ) -> ChannelHistory:
+        """The channel's snapshots across runs, oldest first (none: an empty list)."""
+        snapshots = client.get_channel_history(channel_id)
+        return ChannelHistory(channel_id=channel_id, snapshots=snapshots)
 
     @api.get(
         "/metrics",

@@ -22,45 +22,45 @@ def _parse(item: dict[str, Any], fetched_at: str) -> ChannelData:
     channel_id = item["id"]
     if not isinstance(channel_id, str):
         raise TypeError("id")
-    snippet = _section(item, "snippet")
-    statistics = _section(item, "statistics")
+    snippet = section(item, "snippet")
+    statistics = section(item, "statistics")
     hidden = bool(statistics.get("hiddenSubscriberCount", False))
-    branding = _section(_section(item, "brandingSettings"), "channel")
-    uploads = _section(_section(item, "contentDetails"), "relatedPlaylists").get("uploads")
+    branding = section(section(item, "brandingSettings"), "channel")
+    uploads = section(section(item, "contentDetails"), "relatedPlaylists").get("uploads")
     return ChannelData(
         channel_id=channel_id,
         title=str(snippet.get("title", "")),
         description=str(snippet.get("description", "")),
-        handle=_text(snippet.get("customUrl")),
-        published_at=_text(snippet.get("publishedAt")),
-        country=_text(snippet.get("country")) or _text(branding.get("country")),
-        default_language=_text(snippet.get("defaultLanguage")),
-        thumbnail_url=_thumbnail(_section(snippet, "thumbnails")),
-        subscriber_count=None if hidden else _count(statistics.get("subscriberCount")),
+        handle=text(snippet.get("customUrl")),
+        published_at=text(snippet.get("publishedAt")),
+        country=text(snippet.get("country")) or text(branding.get("country")),
+        default_language=text(snippet.get("defaultLanguage")),
+        thumbnail_url=_thumbnail(section(snippet, "thumbnails")),
+        subscriber_count=None if hidden else count(statistics.get("subscriberCount")),
         hidden_subscriber_count=hidden,
-        view_count=_count(statistics.get("viewCount")),
-        video_count=_count(statistics.get("videoCount")),
-        uploads_playlist_id=_text(uploads),
-        keywords=_text(branding.get("keywords")),
+        view_count=count(statistics.get("viewCount")),
+        video_count=count(statistics.get("videoCount")),
+        uploads_playlist_id=text(uploads),
+        keywords=text(branding.get("keywords")),
         topic_categories=[
-            str(url) for url in _section(item, "topicDetails").get("topicCategories", [])
+            str(url) for url in section(item, "topicDetails").get("topicCategories", [])
         ],
         fetched_at=fetched_at,
     )
 
 
-def _section(parent: dict[str, Any], name: str) -> dict[str, Any]:
+def section(parent: dict[str, Any], name: str) -> dict[str, Any]:
     value = parent.get(name, {})
     if not isinstance(value, dict):
         raise TypeError(name)
     return value
 
 
-def _text(value: Any) -> str | None:
+def text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _count(value: Any) -> int | None:
+def count(value: Any) -> int | None:
     """The API sends counts as strings of digits; absent means not public."""
     if value is None:
         return None

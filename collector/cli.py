@@ -13,8 +13,9 @@ import redis
 
 from .client import CollectorClient, IdempotencyConflict, NothingToRetry, RunNotFound
 from .config import ConfigError, get_settings
-from .errors import CollectorError
+from .errors import CollectorError, InvalidIdentifier
 from .events import RUN_COMPLETED, RUN_CREATED, Event
+from .identifiers import IdentifierKind, parse_identifier
 from .models import Job, Run
 
 
@@ -74,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     keys = commands.add_parser("keys", help="show each API key's state and today's quota")
     keys.add_argument("--json", action="store_true", help="print JSON")
     keys.set_defaults(command=_keys)
+
+    history = commands.add_parser("history", help="show a channel's snapshots over time")
+    history.add_argument("channel", metavar="CHANNEL", help="a channel id (UC...)")
+    history.add_argument("--json", action="store_true", help="print JSON")
+    history.set_defaults(command=_history)
 
     resolve = commands.add_parser("resolve", help="resolve identifiers now, without the queue")
     resolve.add_argument("identifiers", nargs="+", metavar="IDENT")
@@ -162,6 +168,46 @@ def _status(args: argparse.Namespace) -> int:
     client = CollectorClient()
     _print_run(client, client.get_run(args.run_id), as_json=args.json)
     return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    try:
+        identifier = parse_identifier(args.channel)
+    except InvalidIdentifier as error:
+        raise CommandError(error.message) from None
+    if identifier.kind is not IdentifierKind.CHANNEL_ID:
+        raise CommandError(f"history needs a channel id (UC...), not a {identifier.kind}")
+    snapshots = CollectorClient().get_channel_history(identifier.value)
+    if args.json:
+        document = {"channel_id": identifier.value, "snapshots": snapshots}
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+        return 0
+    if not snapshots:
+        print(f"no snapshots of {identifier.value}", file=sys.stderr)
+        return 0
+    rows = [("FETCHED_AT", "SUBSCRIBERS", "VIEWS", "VIDEOS", "TITLE")]
+    for snapshot in snapshots:
+        rows.append(
+            (
+                snapshot["fetched_at"],
+                _number(snapshot["subscriber_count"]),
+                _number(snapshot["view_count"]),
+                _number(snapshot["video_count"]),
+                _clip(snapshot["title"], 40),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [
+            row[0].ljust(widths[0]),
+            *(c.rjust(w) for c, w in zip(row[1:4], widths[1:], strict=True)),
+        ]
+        print("  ".join([*cells, row[4]]))
+    return 0
+
+
+def _number(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def _resolve(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from celery import Celery
 
@@ -21,7 +22,8 @@ from .config import Settings, get_settings
 from .enqueue import enqueue_jobs
 from .events import FIRST_ID, RUN_COMPLETED, Event, EventReader
 from .models import Job, JobStatus, Run
-from .runtime import CLIENT_REDIS_RETRIES, make_store, redis_client
+from .runtime import CLIENT_REDIS_RETRIES, make_snapshots, make_store, redis_client
+from .snapshots import Snapshots
 from .store import IdempotencyConflict, RunExists, RunOptions, Store, new_run_id
 
 __all__ = [
@@ -58,6 +60,10 @@ class CollectorClient:
     def store(self) -> Store:
         client = redis_client(self.settings, max_connections=8, retries=CLIENT_REDIS_RETRIES)
         return make_store(self.settings, client)
+
+    @cached_property
+    def snapshots(self) -> Snapshots:
+        return make_snapshots(self.settings, self.store.redis)
 
     @cached_property
     def celery(self) -> Celery:
@@ -137,6 +143,10 @@ class CollectorClient:
         """Every job of the run, in input order."""
         self.get_run(run_id)
         return self.store.all_jobs(run_id)
+
+    def get_channel_history(self, channel_id: str) -> list[dict[str, Any]]:
+        """The channel's snapshots (counts at each ``fetched_at``), oldest first; [] if none."""
+        return self.snapshots.history(channel_id)
 
     def events(
         self, run_id: str, last_id: str = FIRST_ID, timeout: float | None = None
@@ -221,3 +231,7 @@ def events(run_id: str, last_id: str = FIRST_ID, timeout: float | None = None) -
 
 def wait(run_id: str, timeout: float) -> Run:
     return default_client().wait(run_id, timeout)
+
+
+def get_channel_history(channel_id: str) -> list[dict[str, Any]]:
+    return default_client().get_channel_history(channel_id)

@@ -15,6 +15,8 @@ from functools import lru_cache
 from dotenv import dotenv_values
 
 DEFAULT_YOUTUBE_API_BASE_URL = "https://www.googleapis.com/youtube/v3"
+DEFAULT_YOUTUBE_WEB_BASE_URL = "https://www.youtube.com"
+MAX_RECENT_VIDEOS = 50  # one playlistItems.list page, and one videos.list call
 QUOTA_POLICIES = ("fail", "wait")
 _PROJECT_LABEL = re.compile(r"[A-Za-z0-9._-]+")
 
@@ -50,6 +52,15 @@ class Settings:
     visibility_timeout: int = 600
     job_lease_seconds: int = 180
     max_attempts: int = 3
+    youtube_web_base_url: str = DEFAULT_YOUTUBE_WEB_BASE_URL
+    resolve_via_page: bool = True
+    allow_search_fallback: bool = False
+    resolution_cache_ttl: int = 7 * 24 * 3600
+    not_found_cache_ttl: int = 3600
+    channel_data_max_age: int = 3600
+    recent_videos: int = 10
+    snapshot_max_count: int = 720  # one an hour for 30 days
+    snapshot_max_age: int = 30 * 24 * 3600
     reaper_interval_seconds: int = 30
     unacked_restore_interval: int = 10
     run_events_maxlen: int = 100_000
@@ -115,6 +126,19 @@ class Settings:
             visibility_timeout=reader.integer("COLLECTOR_VISIBILITY_TIMEOUT", 600),
             job_lease_seconds=reader.integer("COLLECTOR_JOB_LEASE_SECONDS", 180),
             max_attempts=reader.integer("COLLECTOR_MAX_ATTEMPTS", 3),
+            youtube_web_base_url=reader.text(
+                "YOUTUBE_WEB_BASE_URL", DEFAULT_YOUTUBE_WEB_BASE_URL
+            ).rstrip("/"),
+            resolve_via_page=reader.boolean("RESOLVE_VIA_PAGE", cls.resolve_via_page),
+            allow_search_fallback=reader.boolean(
+                "ALLOW_SEARCH_FALLBACK", cls.allow_search_fallback
+            ),
+            resolution_cache_ttl=reader.integer("RESOLUTION_CACHE_TTL", cls.resolution_cache_ttl),
+            not_found_cache_ttl=reader.integer("NOT_FOUND_CACHE_TTL", cls.not_found_cache_ttl),
+            channel_data_max_age=reader.integer("CHANNEL_DATA_MAX_AGE", cls.channel_data_max_age),
+            recent_videos=reader.integer("RECENT_VIDEOS", cls.recent_videos),
+            snapshot_max_count=reader.integer("SNAPSHOT_MAX_COUNT", cls.snapshot_max_count),
+            snapshot_max_age=reader.integer("SNAPSHOT_MAX_AGE", cls.snapshot_max_age),
             reaper_interval_seconds=reader.integer("COLLECTOR_REAPER_INTERVAL", 30),
             unacked_restore_interval=reader.integer("COLLECTOR_UNACKED_RESTORE_INTERVAL", 10),
             run_events_maxlen=reader.integer("COLLECTOR_RUN_EVENTS_MAXLEN", cls.run_events_maxlen),
@@ -146,6 +170,18 @@ class Settings:
             raise ConfigError("COLLECTOR_JOB_LEASE_SECONDS must exceed COLLECTOR_TASK_TIME_LIMIT")
         if self.max_attempts < 1:
             raise ConfigError("COLLECTOR_MAX_ATTEMPTS must be at least 1")
+        if not 0 <= self.recent_videos <= MAX_RECENT_VIDEOS:
+            raise ConfigError(f"RECENT_VIDEOS must be from 0 to {MAX_RECENT_VIDEOS}")
+        if self.snapshot_max_count < 1:
+            raise ConfigError("SNAPSHOT_MAX_COUNT must be at least 1")
+        for name, value in (
+            ("RESOLUTION_CACHE_TTL", self.resolution_cache_ttl),
+            ("NOT_FOUND_CACHE_TTL", self.not_found_cache_ttl),
+            ("CHANNEL_DATA_MAX_AGE", self.channel_data_max_age),
+            ("SNAPSHOT_MAX_AGE", self.snapshot_max_age),
+        ):
+            if value < 0:
+                raise ConfigError(f"{name} must not be negative")
         if self.reaper_interval_seconds < 1 or self.unacked_restore_interval < 1:
             raise ConfigError(
                 "COLLECTOR_REAPER_INTERVAL and COLLECTOR_UNACKED_RESTORE_INTERVAL must be >= 1"
@@ -240,6 +276,16 @@ class _Reader:
             return int(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self._env.get(name, "").strip().lower()
+        if not raw:
+            return default
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
     def number(self, name: str, default: float) -> float:
         raw = self._env.get(name, "").strip()

@@ -89,6 +89,11 @@ _RESERVED_WORDS = (
 _RESERVED = frozenset(_RESERVED_WORDS.split())
 
 
+def is_reserved_path(name: str) -> bool:
+    """True when ``youtube.com/<name>`` is a YouTube page of its own, never a channel's."""
+    return name.lower() in _RESERVED
+
+
 def parse_identifier(text: str) -> Identifier:
     """Parse one pasted channel reference; raise InvalidIdentifier for anything else."""
     if not isinstance(text, str):  # callers get JSON: be safe even against non-strings

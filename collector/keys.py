@@ -94,3 +94,22 @@ class Keys:
     def parked_release_lock(self) -> str:
         """String held by the one worker releasing due parked jobs."""
         return f"{self.prefix}parked:lock"
+
+    def resolution(self, cache_key: str) -> str:
+        """String: the channel id an identifier resolved to, or NOT_FOUND (kept briefly)."""
+        return f"{self.prefix}resolve:{cache_key}"
+
+    def channel_data(self, channel_id: str, recent_videos: int) -> str:
+        """String: the channel's collected data (JSON), kept while it is fresh enough to reuse.
+
+        Keyed by the number of recent uploads collected, so a worker configured for more
+        never takes data that has fewer."""
+        return f"{self.prefix}channel:{channel_id}:data:{recent_videos}"
+
+    def channel_claim(self, channel_id: str) -> str:
+        """String: the token of the worker fetching this channel now (single flight)."""
+        return f"{self.prefix}channel:{channel_id}:claim"
+
+    def channel_snapshots(self, channel_id: str) -> str:
+        """Sorted set of the channel's snapshots (JSON), scored by fetched_at (epoch seconds)."""
+        return f"{self.prefix}channel:{channel_id}:snapshots"

@@ -24,6 +24,24 @@ class RunStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class RecentVideo:
+    """One recent upload with its statistics; counts are None where hidden or disabled."""
+
+    video_id: str
+    title: str
+    published_at: str | None
+    duration_seconds: int | None  # None when the API gives no parsable duration
+    view_count: int | None
+    like_count: int | None
+    comment_count: int | None
+    live_broadcast_content: str | None  # "none", "upcoming" or "live"
+    made_for_kids: bool | None
+    tags: list[str]
+    category_id: str | None
+    default_language: str | None
+
+
+@dataclass(frozen=True)
 class ChannelData:
     """What we collect about a channel; counts are integers, not the API's strings."""
 
@@ -43,9 +61,21 @@ class ChannelData:
     keywords: str | None
     topic_categories: list[str] = field(default_factory=list)
     fetched_at: str = ""
+    recent_videos: list[RecentVideo] | None = None  # None when RECENT_VIDEOS=0
+    notes: list[str] = field(default_factory=list)  # what could not be collected, and why
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> ChannelData:
+        videos = record.get("recent_videos")
+        return cls(
+            **{
+                **record,
+                "recent_videos": None if videos is None else [RecentVideo(**v) for v in videos],
+            }
+        )
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def process_job(
     spend = Spend()
     failure: CollectorError | None = None
     try:
-        resolution = resolver.resolve(identifier, spend)
+        resolution = resolver.resolve(identifier, spend, run_id=run_id, job_id=job_id)
     except QuotaExhausted as error:
         if park_on_quota and parking.park(store, run_id, job_id, identifier, spend.units):
             log.info(
@@ -74,7 +74,7 @@ def process_job(
             job_id,
             JobStatus.DONE,
             channel_id=channel.channel_id,
-            data=channel.to_dict(),
+            data={**channel.to_dict(), "resolution_confidence": resolution.confidence},
             route=resolution.route,
             units=resolution.units,
             duration=duration,

@@ -1,15 +1,25 @@
-"""From pasted text to a channel and its data, by the cheapest route for its kind."""
+"""From pasted text to a channel and its data, by the cheapest route for its kind.
+
+A job's ``route`` is the steps it took, joined with "+": API calls such as
+``channels.list:forHandle`` or ``videos.list``, ``page`` (a channel web page, 0 units), and
+``resolution-cache`` / ``data-cache`` (0 units). The README's table gives each route's cost.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from .channels import parse_channel
-from .errors import InvalidIdentifier, NotFound
+from .cache import NOT_FOUND, Cache
+from .collect import Asker, ChannelCollector
+from .errors import NotFound
 from .identifiers import Identifier, IdentifierKind, parse_identifier
 from .models import ChannelData
-from .store import utc_now
-from .youtube import Spend, YouTubeClient, channel_items_by_id
+from .webpage import ChannelPages
+from .youtube import Spend, YouTubeClient, items_by_id
+
+HIGH = "high"
+LOW = "low"  # a search result whose handle or legacy custom URL equals the name
 
 
 @dataclass(frozen=True)
@@ -17,38 +27,145 @@ class Resolution:
     channel: ChannelData
     route: str
     units: int
+    confidence: str = HIGH
 
 
 class Resolver:
-    def __init__(self, youtube: YouTubeClient) -> None:
+    def __init__(
+        self,
+        youtube: YouTubeClient,
+        collector: ChannelCollector,
+        cache: Cache,
+        pages: ChannelPages | None = None,  # None: RESOLVE_VIA_PAGE=false
+        search: bool = False,  # ALLOW_SEARCH_FALLBACK
+    ) -> None:
         self.youtube = youtube
+        self.collector = collector
+        self.cache = cache
+        self.pages = pages
+        self.search = search
 
-    def resolve(self, text: str, spend: Spend | None = None) -> Resolution:
+    def resolve(
+        self,
+        text: str,
+        spend: Spend | None = None,
+        run_id: str | None = None,
+        job_id: str | None = None,
+    ) -> Resolution:
         """Raises a CollectorError (InvalidIdentifier, NotFound, ...) when it cannot."""
         spend = spend if spend is not None else Spend()
         identifier = parse_identifier(text)
-        channel, route = self._resolve(identifier, spend)
-        return Resolution(channel=channel, route=route, units=spend.units)
+        asker = Asker.job(run_id, job_id) if run_id and job_id else Asker.anonymous()
+        steps: list[str] = []
+        channel, confidence = self._resolve(identifier, _Job(spend, asker, steps))
+        return Resolution(channel, "+".join(steps), spend.units, confidence)
 
-    def _resolve(self, identifier: Identifier, spend: Spend) -> tuple[ChannelData, str]:
-        value = identifier.value
+    def _resolve(self, identifier: Identifier, job: _Job) -> tuple[ChannelData, str]:
+        if identifier.kind is IdentifierKind.CHANNEL_ID:
+            return self._by_id(identifier.value, job), HIGH
+        cached = self.cache.resolved(identifier)
+        if cached is not None:
+            job.steps.append("resolution-cache")
+            if cached == NOT_FOUND:
+                raise _not_found(identifier)
+            channel_id, _, confidence = cached.partition(" ")
+            return self._by_id(channel_id, job), confidence or HIGH
+        try:
+            channel, confidence = self._look_up(identifier, job)
+        except NotFound:
+            self.cache.remember_not_found(identifier)
+            raise
+        self.cache.remember(identifier, channel.channel_id, low_confidence=confidence == LOW)
+        return channel, confidence
+
+    def _look_up(self, identifier: Identifier, job: _Job) -> tuple[ChannelData, str]:
+        name = identifier.value
         match identifier.kind:
-            case IdentifierKind.CHANNEL_ID:
-                items = channel_items_by_id(self.youtube.list_channels(spend, id=value))
-                item = items.get(value)
-                route = "channels.list:id"
             case IdentifierKind.HANDLE:
-                item = _first(self.youtube.list_channels(spend, forHandle="@" + value))
-                route = "channels.list:forHandle"
+                item = self._lookup(job, forHandle="@" + name)
             case IdentifierKind.USERNAME:
-                item = _first(self.youtube.list_channels(spend, forUsername=value))
-                route = "channels.list:forUsername"
-            case _:
-                raise InvalidIdentifier(f"{identifier.kind} identifiers are not resolved yet")
+                item = self._lookup(job, forUsername=name)
+                if item is None and _may_be_handle(name):
+                    item = self._lookup(job, forHandle="@" + name)
+            case IdentifierKind.CUSTOM_URL:
+                return self._custom_url(identifier, job)
+            case IdentifierKind.VIDEO:
+                return self._by_id(self._video_channel(identifier, job), job), HIGH
         if item is None:
-            raise NotFound(f"no YouTube channel matches {identifier.kind} {value!r}")
-        return parse_channel(item, fetched_at=utc_now()), route
+            raise _not_found(identifier)
+        return self.collector.from_item(item, job.spend), HIGH
+
+    def _custom_url(self, identifier: Identifier, job: _Job) -> tuple[ChannelData, str]:
+        name = identifier.value
+        if self.pages is not None:
+            job.steps.append("page")
+            channel_id = self.pages.channel_id(name)
+            if channel_id is not None:
+                return self._by_id(channel_id, job), HIGH
+        if _may_be_handle(name):
+            item = self._lookup(job, forHandle="@" + name)
+            if item is not None:
+                return self.collector.from_item(item, job.spend), HIGH
+        if self.search:
+            return self._search(identifier, job), LOW
+        raise _not_found(identifier)
+
+    def _search(self, identifier: Identifier, job: _Job) -> ChannelData:
+        """Search by name; accept the one candidate whose handle or custom URL is the name."""
+        job.steps.append("search.list")
+        candidates = self.youtube.search_channels(job.spend, identifier.value)
+        if not candidates:
+            raise _not_found(identifier)
+        job.steps.append("channels.list:id")
+        items = self.youtube.list_channels(job.spend, id=",".join(candidates))
+        wanted = {identifier.value.casefold(), "@" + identifier.value.casefold()}
+        matches = [item for item in items if _custom_url(item).casefold() in wanted]
+        if len(matches) != 1:
+            raise _not_found(identifier)
+        return self.collector.from_item(matches[0], job.spend)
+
+    def _video_channel(self, identifier: Identifier, job: _Job) -> str:
+        job.steps.append("videos.list")
+        items = self.youtube.list_videos(job.spend, [identifier.value], parts="snippet")
+        snippet = items_by_id(items).get(identifier.value, {}).get("snippet")
+        channel_id = snippet.get("channelId") if isinstance(snippet, dict) else None
+        if not isinstance(channel_id, str):
+            raise _not_found(identifier)
+        return channel_id
+
+    def _lookup(self, job: _Job, **lookup: str) -> dict[str, Any] | None:
+        """channels.list by forHandle or forUsername: the channel it names, or None."""
+        (name,) = lookup
+        job.steps.append(f"channels.list:{name}")
+        items = self.youtube.list_channels(job.spend, **lookup)
+        return items[0] if items else None
+
+    def _by_id(self, channel_id: str, job: _Job) -> ChannelData:
+        channel, cached = self.collector.by_id(channel_id, job.spend, job.asker)
+        job.steps.append("data-cache" if cached else "channels.list:id")
+        return channel
 
 
-def _first(items: list[dict[str, object]]) -> dict[str, object] | None:
-    return items[0] if items else None
+@dataclass(frozen=True)
+class _Job:
+    """What one resolution carries along: its spend, who asks, the steps it took."""
+
+    spend: Spend
+    asker: Asker
+    steps: list[str]
+
+
+def _may_be_handle(name: str) -> bool:
+    # A custom or user name uses the handle's characters; only the length may rule it out.
+    return 3 <= len(name) <= 30
+
+
+def _custom_url(item: dict[str, Any]) -> str:
+    snippet = item.get("snippet")
+    url = snippet.get("customUrl") if isinstance(snippet, dict) else None
+    return url if isinstance(url, str) else ""
+
+
+def _not_found(identifier: Identifier) -> NotFound:
+    kind = str(identifier.kind).replace("_", " ")
+    return NotFound(f"no YouTube channel matches {kind} {identifier.value!r}")

@@ -16,12 +16,17 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from .apikeys import KeyPool
+from .cache import Cache
+from .collect import ChannelCollector
 from .config import Settings, get_settings
 from .keys import Keys
 from .metrics import ApiCallMetrics
 from .ratelimit import RateLimiter
 from .resolver import Resolver
+from .snapshots import Snapshots
 from .store import Store
+from .uploads import RecentUploads
+from .webpage import ChannelPages
 from .youtube import RetryPolicy, YouTubeClient
 
 
@@ -72,8 +77,30 @@ def make_store(settings: Settings, client: redis.Redis) -> Store:
     )
 
 
+def make_snapshots(settings: Settings, client: redis.Redis) -> Snapshots:
+    return Snapshots(
+        client,
+        Keys(settings.key_prefix),
+        max_count=settings.snapshot_max_count,
+        max_age=settings.snapshot_max_age,
+    )
+
+
+def make_cache(settings: Settings, client: redis.Redis) -> Cache:
+    return Cache(
+        client,
+        Keys(settings.key_prefix),
+        make_snapshots(settings, client),
+        resolution_ttl=settings.resolution_cache_ttl,
+        not_found_ttl=settings.not_found_cache_ttl,
+        data_max_age=settings.channel_data_max_age,
+        recent_videos=settings.recent_videos,
+    )
+
+
 def build_runtime(settings: Settings) -> Runtime:
     client = redis_client(settings)
+    keys = Keys(settings.key_prefix)
     http = httpx.Client(
         timeout=httpx.Timeout(settings.http_read_timeout, connect=settings.http_connect_timeout),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
@@ -97,12 +124,24 @@ def build_runtime(settings: Settings) -> Runtime:
         ),
         metrics=ApiCallMetrics(client, keys),
     )
-    return Runtime(
-        settings=settings,
-        redis=client,
-        store=make_store(settings, client),
-        resolver=Resolver(youtube),
+    store = make_store(settings, client)
+    cache = make_cache(settings, client)
+    collector = ChannelCollector(
+        youtube,
+        cache,
+        RecentUploads(youtube, settings.recent_videos),
+        store.pending_inputs,
     )
+    resolver = Resolver(
+        youtube,
+        collector,
+        cache,
+        pages=(
+            ChannelPages(http, settings.youtube_web_base_url) if settings.resolve_via_page else None
+        ),
+        search=settings.allow_search_fallback,
+    )
+    return Runtime(settings=settings, redis=client, store=store, resolver=resolver)
 
 
 _runtime: Runtime | None = None

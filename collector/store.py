@@ -544,6 +544,19 @@ class Store:
         fields = cast(dict[str, str], self.redis.hgetall(self.keys.job(run_id, job_id)))
         return _job_from_fields(fields) if fields else None
 
+    def pending_inputs(self, run_id: str, limit: int) -> list[str]:
+        """The inputs of the run's first ``limit`` PENDING jobs, in input order."""
+        job_ids = cast(
+            list[str],
+            self.redis.zrange(
+                self.keys.run_jobs_by_status(run_id, JobStatus.PENDING), 0, limit - 1
+            ),
+        )
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.hget(self.keys.job(run_id, job_id), "input")
+        return [text for text in pipe.execute() if text is not None]
+
     def all_jobs(self, run_id: str, *, page_size: int = 500) -> list[Job]:
         """Every job of the run, in input order."""
         jobs: list[Job] = []

@@ -36,6 +36,8 @@ from .ratelimit import RateLimiter
 log = logging.getLogger(__name__)
 
 CHANNEL_PARTS = "snippet,statistics,contentDetails,brandingSettings,topicDetails"
+VIDEO_PARTS = "snippet,contentDetails,statistics,status"
+MAX_IDS_PER_CALL = 50  # channels.list and videos.list: up to 50 ids for the same 1 unit
 
 # The API's error reasons, by what we do about them. Newer bodies carry the precise reason in
 # error.details[].reason (errors[].reason may say only "badRequest"), so that is read first.
@@ -82,6 +84,11 @@ class Spend:
         """Count one charged call of ``method`` (its units, if not those of the cost table)."""
         self.units += Quota().cost(method) if units is None else units
         self.calls += 1
+
+    def absorb(self, other: Spend) -> None:
+        """Add what a helper thread spent on this job's behalf."""
+        self.units += other.units
+        self.calls += other.calls
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,33 @@ class YouTubeClient:
         """channels.list with one filter (id=, forHandle= or forUsername=); its items."""
         body = self.call("channels.list", {"part": CHANNEL_PARTS, **filters}, spend)
         return _items(body)
+
+    def list_videos(
+        self, spend: Spend, video_ids: Sequence[str], parts: str = VIDEO_PARTS
+    ) -> list[dict[str, Any]]:
+        """videos.list for up to 50 ids; its items, in its own order."""
+        if not 0 < len(video_ids) <= MAX_IDS_PER_CALL:
+            raise ValueError(f"videos.list takes 1 to {MAX_IDS_PER_CALL} ids")
+        body = self.call("videos.list", {"part": parts, "id": ",".join(video_ids)}, spend)
+        return _items(body)
+
+    def list_playlist_items(
+        self, spend: Spend, playlist_id: str, max_results: int
+    ) -> list[dict[str, Any]]:
+        """The first page of a playlist (newest first for an uploads playlist); its items."""
+        params = {
+            "part": "contentDetails",
+            "playlistId": playlist_id,
+            "maxResults": str(max_results),
+        }
+        return _items(self.call("playlistItems.list", params, spend))
+
+    def search_channels(self, spend: Spend, query: str, limit: int = 5) -> list[str]:
+        """search.list for channels matching ``query``: their ids, best match first."""
+        params = {"part": "snippet", "type": "channel", "q": query, "maxResults": str(limit)}
+        items = _items(self.call("search.list", params, spend))
+        ids = [item["id"].get("channelId") for item in items if isinstance(item.get("id"), dict)]
+        return [channel_id for channel_id in ids if isinstance(channel_id, str)]
 
     def call(self, method: str, params: dict[str, str], spend: Spend) -> dict[str, Any]:
         """One API call, retried on transient failures; its units are added to ``spend``."""
@@ -277,5 +311,6 @@ def _items(body: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def channel_items_by_id(items: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def items_by_id(items: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Items keyed by their id: answers are matched by id, never by position."""
     return {item["id"]: item for item in items if isinstance(item.get("id"), str)}

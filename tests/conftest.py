@@ -99,6 +99,7 @@ def settings(redis_url: str, youtube: FakeYouTube, redis_client: redis.Redis) ->
         redis_url=redis_url,
         youtube_api_keys=(API_KEY,),
         youtube_api_base_url=youtube.base_url,
+        youtube_web_base_url=youtube.web_base_url,  # never the real site from a test
         http_connect_timeout=2.0,
         http_read_timeout=5.0,
     )
@@ -111,6 +112,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "REDIS_URL": settings.redis_url,
         "YOUTUBE_API_KEYS": ",".join(settings.youtube_api_keys),
         "YOUTUBE_API_BASE_URL": settings.youtube_api_base_url,
+        "YOUTUBE_WEB_BASE_URL": settings.youtube_web_base_url,
         "COLLECTOR_HTTP_CONNECT_TIMEOUT": "2",
         "COLLECTOR_HTTP_READ_TIMEOUT": "5",
     }

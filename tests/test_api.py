@@ -12,9 +12,10 @@ from fastapi.testclient import TestClient
 from collector.api import create_app
 from collector.config import Settings
 from collector.models import JobStatus
-from collector.runtime import make_store
+from collector.runtime import make_snapshots, make_store
 from tests.celery_messages import queued_tasks
 from tests.sse import sse_events
+from tests.test_snapshots import add, at, recorded_channel
 
 TOKEN = "test-token-5f2a"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -186,9 +187,28 @@ def test_events_of_a_completed_run_stream_and_end_and_can_resume(
     assert http.get("/runs/r1/events?last_id=abc", headers=AUTH).status_code == 422
 
 
+def test_a_channels_history_is_its_snapshots_and_a_bad_id_is_422(
+    http: TestClient, api_settings: Settings, redis_client: redis.Redis
+) -> None:
+    channel_id = recorded_channel().channel_id
+    add(make_snapshots(api_settings, redis_client), redis_client, at(2, 100), at(1, 120))
+
+    history = http.get(f"/channels/{channel_id}/history", headers=AUTH)
+    unknown = http.get("/channels/UCVHFbqXqoYvEWM1Ddxl0QDg/history", headers=AUTH)
+    assert channel_id != "UCVHFbqXqoYvEWM1Ddxl0QDg"
+    bad = http.get("/channels/@GoogleDevelopers/history", headers=AUTH)
+
+    assert history.status_code == 200
+    assert history.json()["channel_id"] == channel_id
+    assert [s["subscriber_count"] for s in history.json()["snapshots"]] == [100, 120]
+    assert unknown.json() == {"channel_id": "UCVHFbqXqoYvEWM1Ddxl0QDg", "snapshots": []}
+    assert bad.status_code == 422
+
+
 def test_the_openapi_document_is_served(http: TestClient) -> None:
     document = http.get("/openapi.json").json()
 
-    assert {"/runs", "/runs/{run_id}", "/runs/{run_id}/jobs", "/runs/{run_id}/events",
-            "/healthz", "/metrics"} <= set(document["paths"])  # fmt: skip
+    routes = {"/runs", "/runs/{run_id}", "/runs/{run_id}/jobs", "/runs/{run_id}/events",
+              "/channels/{channel_id}/history", "/healthz", "/metrics"}  # fmt: skip
+    assert routes <= set(document["paths"])
     assert "HTTPBearer" in document["components"]["securitySchemes"]

@@ -79,7 +79,7 @@ def test_readme_gives_the_worker_command_as_run_in_docker() -> None:
 def test_env_example_lists_every_setting() -> None:
     example = (ROOT / ".env.example").read_text()
     config = (ROOT / "collector" / "config.py").read_text()
-    names = set(re.findall(r'"((?:YOUTUBE|REDIS|CELERY|COLLECTOR|ON)_[A-Z_]+)"', config))
+    names = set(re.findall(r'reader\.\w+\(\s*"([A-Z_]+)"', config))
     assert names
     missing = {name for name in names if name not in example}
     assert not missing

@@ -25,7 +25,8 @@ def test_a_mixed_run_completes_with_every_job_terminal(
     youtube.add_channel(SECOND, title="Android Developers", handle="AndroidDevelopers",
                         hidden_subscriber_count=True)  # fmt: skip
     youtube.add_channel(LEGACY, title="Legacy Channel", username="OldSchoolName")
-    worker = start_worker()
+    # One job at a time, in input order, so that what the cache saves is exact.
+    worker = start_worker(concurrency=1, env={"RECENT_VIDEOS": "0"})
     client = CollectorClient(settings)
     inputs = [
         GOOGLE_DEVELOPERS,
@@ -67,14 +68,17 @@ def test_a_mixed_run_completes_with_every_job_terminal(
     assert data["uploads_playlist_id"] == "UU" + GOOGLE_DEVELOPERS[2:]
     assert jobs[1].data is not None and jobs[1].data["subscriber_count"] is None
     assert jobs[1].data["hidden_subscriber_count"] is True
+    # The first call fetched both channel ids (the second job was still PENDING) and named
+    # both handles, so the next three jobs spent nothing.
     assert [job.route for job in jobs[:5]] == [
-        "channels.list:id", "channels.list:id", "channels.list:forHandle",
-        "channels.list:forHandle", "channels.list:forUsername",
+        "channels.list:id", "data-cache", "resolution-cache+data-cache",
+        "resolution-cache+data-cache", "channels.list:forUsername",
     ]  # fmt: skip
+    assert [job.units for job in jobs] == [1, 0, 0, 0, 1, 1, 0, 0]
 
-    # Invalid input never reaches the API: six calls for the six valid inputs.
-    assert youtube.calls("channels.list") == 6
-    assert run.units == 6
+    # Invalid input never reaches the API: three calls for the six valid inputs.
+    assert youtube.calls("channels.list") == 3
+    assert run.units == 3
     assert API_KEY not in worker.log()
 
 

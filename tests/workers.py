@@ -12,6 +12,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from collector.client import CollectorClient
+from collector.config import Settings
+from collector.models import Job, Run
+
 
 class WorkerProcess:
     """``celery -A collector.celery_app worker -Q collector`` with its log in a file."""
@@ -101,3 +105,12 @@ def wait_until(condition: Callable[[], object], timeout: float, what: str = "con
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not met within {timeout} s")
         time.sleep(0.05)
+
+
+def complete_run(
+    settings: Settings, inputs: list[str], timeout: float = 60
+) -> tuple[Run, list[Job]]:
+    """Create a run, wait for the workers to complete it; the run and its jobs."""
+    client = CollectorClient(settings)
+    run = client.wait(client.create_run(inputs), timeout=timeout)
+    return run, client.all_jobs(run.run_id)
