@@ -104,19 +104,20 @@ def test_a_callback_its_publisher_failed_to_send_is_sent_once_its_claim_lapses(
 def test_the_callback_is_sent_once_when_two_workers_finish_the_last_jobs_together(
     youtube: FakeYouTube, settings: Settings, redis_client: redis.Redis, start_worker
 ) -> None:
-    youtube.add_channel(
-        "UC_x5XG1OV2P6uZZ5FSM9Ttw", title="Google Developers", handle="GoogleDevelopers"
-    )
     # Sweeps every 0.1 s with a 1 s claim, so a sweep races every completing worker.
     fast_sweeps = {"COLLECTOR_OUTBOX_INTERVAL": "0.1", "COLLECTOR_OUTBOX_CLAIM_SECONDS": "1"}
     start_worker(concurrency=1, env=fast_sweeps)
     start_worker(concurrency=1, env=fast_sweeps)
     client = CollectorClient(settings)
     run_ids = []
-    for _ in range(3):
+    for round_ in range(3):
+        # New channels each round: the resolution cache would answer known ones at once.
+        handles = [f"RoundChannel{round_}a", f"RoundChannel{round_}b"]
+        for number, handle in enumerate(handles):
+            youtube.add_channel(f"UC{round_:011d}{number:011d}", title=handle, handle=handle)
         youtube.hold()
         run_id = client.create_run(
-            ["@GoogleDevelopers", "@nobody"],
+            [f"@{handle}" for handle in handles],
             on_complete=CALLBACK.on_complete,
             on_complete_queue="backend",
         )
