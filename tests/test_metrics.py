@@ -15,11 +15,8 @@ from collector.config import Settings
 from tests.conftest import API_KEY, SECOND_API_KEY
 from tests.fake_youtube import FakeYouTube
 
-CHANNELS = {
-    "UC_x5XG1OV2P6uZZ5FSM9Ttw": "GoogleDevelopers",
-    "UCVHFbqXqoYvEWM1Ddxl0QDg": "AndroidDevelopers",
-    "UCnUYZLuoy1rq1aVMwx4aTzw": "ChromeDevelopers",
-}
+# Distinct channels, each a call of its own: resolutions and channel data are cached.
+CHANNELS = {f"UC{n:022d}": f"MetricsChannel{n}" for n in range(10)}
 
 
 def scrape(settings: Settings) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
@@ -41,14 +38,14 @@ def test_metrics_scraped_after_a_run_add_up_to_the_runs_counts(
 ) -> None:
     for channel_id, handle in CHANNELS.items():
         youtube.add_channel(channel_id, title=handle, handle=handle)
-    youtube.add_key(SECOND_API_KEY, budget=2)  # runs out of quota during the run
+    youtube.add_key(SECOND_API_KEY, budget=2)  # runs out of quota early in the run
     youtube.fail_next(2, "503")
     # No retries, so each injected 503 fails its job upstream_error.
     env = {"YOUTUBE_API_KEYS": f"{API_KEY},{SECOND_API_KEY}", "YOUTUBE_RETRY_ATTEMPTS": "1"}
     start_worker(concurrency=2, env=env)  # two replicas, each with two prefork processes
     start_worker(concurrency=2, env=env)
     client = CollectorClient(settings)
-    inputs = [f"@{handle}" for handle in CHANNELS.values()] * 4 + [
+    inputs = [f"@{handle}" for handle in CHANNELS.values()] * 2 + [
         "@nobody-at-all", "@no-one-either", "not a channel", "", *CHANNELS,
     ]  # fmt: skip
 
