@@ -103,6 +103,14 @@ class Quota:
     search_cost: int = 100
     search_daily_calls: int = 100
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Quota:
+        return cls(
+            daily_units=settings.youtube_daily_quota,
+            search_cost=settings.youtube_search_cost,
+            search_daily_calls=settings.youtube_search_daily_calls,
+        )
+
     def cost(self, method: str) -> int:
         return self.search_cost if method == SEARCH_METHOD else METHOD_COSTS[method]
 
@@ -179,18 +187,35 @@ class KeyPool:
 
     @classmethod
     def from_settings(cls, settings: Settings, client: redis.Redis) -> KeyPool:
-        quota = Quota(
-            daily_units=settings.youtube_daily_quota,
-            search_cost=settings.youtube_search_cost,
-            search_daily_calls=settings.youtube_search_daily_calls,
-        )
         return cls(
             settings.require_api_keys(),
             client,
             Keys(settings.key_prefix),
             projects=dict(settings.youtube_key_projects),
-            quota=quota,
+            quota=Quota.from_settings(settings),
         )
+
+    def announce(self) -> None:
+        """Record each key's fingerprint and project, for ``announced`` in other processes."""
+        self._redis.hset(
+            self._redis_keys.api_keys_announced(),
+            mapping={key.fingerprint: key.project or "" for key in self.keys},
+        )
+
+    @classmethod
+    def announced(cls, settings: Settings, client: redis.Redis) -> KeyPool | None:
+        """The keys workers announced, known by fingerprint only: to read their ``states`` in a
+        process that holds no key (the HTTP API's metrics); None before any worker ran."""
+        keys = Keys(settings.key_prefix)
+        entries = cast(dict[str, str], client.hgetall(keys.api_keys_announced()))
+        if not entries:
+            return None
+        pool = cls(list(entries), client, keys, quota=Quota.from_settings(settings))
+        # No value: this pool can read the ledger, and can never send a request.
+        pool.keys = [
+            ApiKey("", fingerprint, label or None) for fingerprint, label in entries.items()
+        ]
+        return pool
 
     def acquire(self, method: str) -> Lease:
         """Reserve the call's units on the best key, or raise the error that says why none."""

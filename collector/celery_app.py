@@ -7,10 +7,12 @@ from typing import Any
 
 from celery import Celery, signals
 
-from . import redaction
+from . import logs
 from .config import ConfigError, Settings, get_settings
 from .periodic import PeriodicThread
 from .runtime import connections_for, get_runtime, reset_runtime, set_concurrency
+
+log = logging.getLogger(__name__)
 
 TASK_NAME = "process_channel_job"
 
@@ -47,12 +49,17 @@ def make_celery(settings: Settings) -> Celery:
         task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
         worker_hijack_root_logger=True,
+        # Task events, so Flower (and `celery events`) can show what every worker is doing.
+        # Not task-sent events from the client: Flower does not need them, and they slow the
+        # enqueueing of a large run by a third.
+        worker_send_task_events=True,
     )
     return app
 
 
 app = make_celery(get_settings())
-_chores: list[PeriodicThread] = []  # this worker's background threads (reaper, parked jobs)
+# This worker's background threads: reaper, parked jobs, outbox.
+_chores: list[PeriodicThread] = []
 
 
 @signals.worker_init.connect
@@ -81,12 +88,9 @@ def _size_connection_pools(sender: Any, **_: Any) -> None:
 
 @signals.after_setup_logger.connect
 @signals.after_setup_task_logger.connect
-def _redact_logs(logger: logging.Logger, **_: Any) -> None:
-    redactor = redaction.RedactSecrets(get_settings().youtube_api_keys)
-    for handler in logger.handlers:
-        handler.addFilter(redactor)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+def _configure_logs(logger: logging.Logger, **_: Any) -> None:
+    settings = get_settings()
+    logs.configure_handlers(logger.handlers, settings.youtube_api_keys, settings.log_format)
 
 
 @signals.worker_process_init.connect
@@ -100,11 +104,16 @@ def _build_child_runtime(**_: Any) -> None:
 @signals.worker_ready.connect
 def _start_chores(**_: Any) -> None:
     """In the worker's main process, beside whatever pool it runs."""
+    from .outbox import outbox_thread
     from .parking import release_thread  # both import this module: not at the top
     from .reaper import reaper_thread
 
     settings = get_settings()
-    _chores[:] = [reaper_thread(app, settings), release_thread(app, settings)]
+    _chores[:] = [
+        reaper_thread(app, settings),
+        release_thread(app, settings),
+        outbox_thread(app, settings),
+    ]
     for chore in _chores:
         chore.start()
 

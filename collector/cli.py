@@ -11,9 +11,10 @@ from typing import Any, TextIO
 
 import redis
 
-from .client import CollectorClient, NothingToRetry, RunNotFound
+from .client import CollectorClient, IdempotencyConflict, NothingToRetry, RunNotFound
 from .config import ConfigError, get_settings
 from .errors import CollectorError, InvalidIdentifier
+from .events import RUN_COMPLETED, RUN_CREATED, Event
 from .identifiers import IdentifierKind, parse_identifier
 from .models import Job, Run
 
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"collector: {error}", file=sys.stderr)
         return 1
-    except (RunNotFound, NothingToRetry) as error:
+    except (RunNotFound, NothingToRetry, IdempotencyConflict) as error:
         print(f"collector: {error}", file=sys.stderr)
         return 1
     except ConfigError as error:
@@ -56,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("identifiers", nargs="*", metavar="IDENT")
     submit.add_argument("--file", help="a file with one identifier a line ('-' for stdin)")
     _add_wait_options(submit)
+    submit.add_argument("--on-complete", metavar="TASK", help="Celery task sent when it completes")
+    submit.add_argument("--on-complete-queue", metavar="QUEUE", help="queue for --on-complete")
+    submit.add_argument("--idempotency-key", metavar="KEY", help="a retry returns the same run")
     submit.set_defaults(command=_submit)
 
     status = commands.add_parser("status", help="show a run and its jobs")
@@ -81,6 +85,19 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument("identifiers", nargs="+", metavar="IDENT")
     resolve.add_argument("--json", action="store_true", help="print JSON")
     resolve.set_defaults(command=_resolve)
+
+    watch = commands.add_parser("watch", help="print a run's events as they happen")
+    watch.add_argument("run_id", metavar="RUN_ID")
+    watch.add_argument("--from", dest="last_id", default="0-0", metavar="EVENT_ID",
+                       help="print only events after this one ('$': only new ones)")  # fmt: skip
+    watch.add_argument("--timeout", type=float, default=None, help="seconds to watch at most")
+    watch.add_argument("--json", action="store_true", help="one JSON object a line")
+    watch.set_defaults(command=_watch)
+
+    api = commands.add_parser("api", help="serve the HTTP API")
+    api.add_argument("--host", help="address to listen on (COLLECTOR_API_HOST)")
+    api.add_argument("--port", type=int, help="TCP port (COLLECTOR_API_PORT)")
+    api.set_defaults(command=_api)
     return parser
 
 
@@ -97,7 +114,13 @@ def _submit(args: argparse.Namespace) -> int:
     if not identifiers:
         raise CommandError("nothing to submit: give identifiers or --file")
     client = CollectorClient()
-    return _started(client, client.create_run(identifiers), args)
+    run_id = client.create_run(
+        identifiers,
+        on_complete=args.on_complete,
+        on_complete_queue=args.on_complete_queue,
+        idempotency_key=args.idempotency_key,
+    )
+    return _started(client, run_id, args)
 
 
 def _retry(args: argparse.Namespace) -> int:
@@ -220,6 +243,50 @@ def _resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _watch(args: argparse.Namespace) -> int:
+    client = CollectorClient()
+    try:
+        for event in client.events(args.run_id, args.last_id, timeout=args.timeout):
+            if args.json:
+                print(json.dumps(event.to_dict(), ensure_ascii=False), flush=True)
+            else:
+                print(_event_line(event), flush=True)
+    except TimeoutError as error:
+        raise CommandError(f"{error} (still running)") from None
+    return 0
+
+
+def _event_line(event: Event) -> str:
+    detail = event.channel_id or event.error or ""
+    if event.type in (RUN_CREATED, RUN_COMPLETED):
+        detail = f"total {event.total}" + (
+            f", done {event.done}, failed {event.failed}, {event.units} units"
+            if event.type == RUN_COMPLETED
+            else ""
+        )
+    elif event.attempt and event.attempt > 1:
+        detail = f"attempt {event.attempt}"
+    cells = (event.ts, event.id, event.type, event.job_id or "-", event.status or "-", detail)
+    return "\t".join(cells)
+
+
+def _api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from . import logs
+    from .api import create_app
+
+    settings = get_settings()
+    logs.configure_root(settings.youtube_api_keys, settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.api_host,
+        port=settings.api_port if args.port is None else args.port,
+        log_config=None,  # uvicorn's loggers go through the root logger configured above
+    )
+    return 0
+
+
 def _read_identifiers(path: str) -> list[str]:
     try:
         if path == "-":
@@ -233,25 +300,35 @@ def _read_identifiers(path: str) -> list[str]:
 
 
 def _wait_with_progress(client: CollectorClient, run_id: str, timeout: float, out: TextIO) -> Run:
-    deadline = time.monotonic() + timeout
+    """Follows the run's events, redrawing the progress line at most every 0.2 s."""
     interactive = out.isatty()
-    shown = None
-    while True:
-        run = client.get_run(run_id)
+    shown = ""
+
+    def show(run: Run) -> None:
+        nonlocal shown
         line = _progress_line(run)
         if line != shown:
             out.write(("\r" + line) if interactive else line + "\n")
             out.flush()
             shown = line
-        if run.is_complete:
-            if interactive:
-                out.write("\n")
-            return run
-        if time.monotonic() >= deadline:
-            if interactive:
-                out.write("\n")
-            raise CommandError(f"run {run_id} not complete after {timeout:g} s (still running)")
-        time.sleep(0.25)
+
+    show(client.get_run(run_id))
+    drawn = time.monotonic()
+    try:
+        for event in client.events(run_id, "$", timeout):
+            if event.type == RUN_COMPLETED or time.monotonic() - drawn >= 0.2:
+                show(client.get_run(run_id))
+                drawn = time.monotonic()
+        run = client.get_run(run_id)
+        show(run)
+        return run
+    except TimeoutError:
+        raise CommandError(
+            f"run {run_id} not complete after {timeout:g} s (still running)"
+        ) from None
+    finally:
+        if interactive:
+            out.write("\n")
 
 
 def _progress_line(run: Run, width: int = 30) -> str:

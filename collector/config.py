@@ -67,6 +67,15 @@ class Settings:
     snapshot_max_age: int = 30 * 24 * 3600
     reaper_interval_seconds: int = 30
     unacked_restore_interval: int = 10
+    run_events_maxlen: int = 100_000
+    events_maxlen: int = 100_000
+    outbox_interval: float = 5.0
+    outbox_claim_seconds: int = 60
+    api_token: str = field(default="", repr=False)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_max_identifiers: int = 10_000
+    log_format: str = "json"
 
     @property
     def effective_broker_url(self) -> str:
@@ -138,6 +147,19 @@ class Settings:
             snapshot_max_age=reader.integer("SNAPSHOT_MAX_AGE", cls.snapshot_max_age),
             reaper_interval_seconds=reader.integer("COLLECTOR_REAPER_INTERVAL", 30),
             unacked_restore_interval=reader.integer("COLLECTOR_UNACKED_RESTORE_INTERVAL", 10),
+            run_events_maxlen=reader.integer("COLLECTOR_RUN_EVENTS_MAXLEN", cls.run_events_maxlen),
+            events_maxlen=reader.integer("COLLECTOR_EVENTS_MAXLEN", cls.events_maxlen),
+            outbox_interval=reader.number("COLLECTOR_OUTBOX_INTERVAL", cls.outbox_interval),
+            outbox_claim_seconds=reader.integer(
+                "COLLECTOR_OUTBOX_CLAIM_SECONDS", cls.outbox_claim_seconds
+            ),
+            api_token=reader.text("COLLECTOR_API_TOKEN", ""),
+            api_host=reader.text("COLLECTOR_API_HOST", cls.api_host),
+            api_port=reader.integer("COLLECTOR_API_PORT", cls.api_port),
+            api_max_identifiers=reader.integer(
+                "COLLECTOR_API_MAX_IDENTIFIERS", cls.api_max_identifiers
+            ),
+            log_format=reader.text("COLLECTOR_LOG_FORMAT", cls.log_format).lower(),
         )
         settings.validate()
         return settings
@@ -176,6 +198,21 @@ class Settings:
             raise ConfigError(
                 "COLLECTOR_REAPER_INTERVAL and COLLECTOR_UNACKED_RESTORE_INTERVAL must be >= 1"
             )
+        if min(self.run_events_maxlen, self.events_maxlen) < 100:
+            raise ConfigError(
+                "COLLECTOR_RUN_EVENTS_MAXLEN and COLLECTOR_EVENTS_MAXLEN must be at least 100"
+            )
+        if self.outbox_interval <= 0 or self.outbox_claim_seconds < 1:
+            raise ConfigError(
+                "COLLECTOR_OUTBOX_INTERVAL must be positive and COLLECTOR_OUTBOX_CLAIM_SECONDS "
+                "at least 1"
+            )
+        if not 0 <= self.api_port <= 65535:
+            raise ConfigError("COLLECTOR_API_PORT must be a TCP port (0-65535)")
+        if self.api_max_identifiers < 1:
+            raise ConfigError("COLLECTOR_API_MAX_IDENTIFIERS must be at least 1")
+        if self.log_format not in ("json", "text"):
+            raise ConfigError("COLLECTOR_LOG_FORMAT must be json or text")
         if self.youtube_daily_quota < 1 or self.youtube_search_cost < 1:
             raise ConfigError("YOUTUBE_DAILY_QUOTA and YOUTUBE_SEARCH_COST must be at least 1")
         if self.youtube_search_daily_calls < 0 or self.youtube_max_rps < 0:

@@ -27,6 +27,30 @@ class Keys:
     def job_pattern(self, run_id: str) -> str:
         return f"{self.prefix}job:{run_id}:"
 
+    def run_events(self, run_id: str) -> str:
+        """Stream of the run's events, oldest first; expires with the run."""
+        return f"{self.prefix}run:{run_id}:events"
+
+    def events(self) -> str:
+        """Stream of every run's events, trimmed to COLLECTOR_EVENTS_MAXLEN."""
+        return f"{self.prefix}events"
+
+    def outbox(self) -> str:
+        """Sorted set of run ids whose completion callback is unsent, scored by when due."""
+        return f"{self.prefix}outbox"
+
+    def idempotency(self, key: str) -> str:
+        """String: the run id created with this idempotency key."""
+        return f"{self.prefix}idempotency:{key}"
+
+    def metrics(self) -> str:
+        """Hash of counters shared by every process (see ``collector.metrics``)."""
+        return f"{self.prefix}metrics"
+
+    def api_keys_announced(self) -> str:
+        """Hash: fingerprint -> project label ('' for none) of every key a worker has used."""
+        return f"{self.prefix}apikeys"
+
     def leases(self) -> str:
         """Sorted set of ``run_id:job_id`` of PROCESSING jobs, scored by lease deadline."""
         return f"{self.prefix}leases"

@@ -110,6 +110,8 @@ class Run:
     completed_at: str | None
     units: int = 0
     retry_of: str | None = None  # the run whose retryable failures this run retries
+    on_complete: str | None = None
+    on_complete_queue: str | None = None
 
     @property
     def is_complete(self) -> bool:
@@ -125,4 +127,6 @@ class Run:
             "completed_at": self.completed_at,
             "units": self.units,
             "retry_of": self.retry_of,
+            "on_complete": self.on_complete,
+            "on_complete_queue": self.on_complete_queue,
         }

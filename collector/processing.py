@@ -9,6 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from . import parking
 from .errors import CollectorError, QuotaExhausted, UpstreamError
+from .logs import clip_input
 from .models import JobStatus
 from .resolver import Resolver
 from .store import FinishOutcome, Store
@@ -30,19 +31,32 @@ def process_job(
 
     With ``park_on_quota``, a job that meets quota_exhausted waits for the reset instead.
     """
+    context = {"run_id": run_id, "job_id": job_id, "input": clip_input(identifier)}
     start = store.start_job(run_id, job_id)
     if not start.outcome.should_process:
-        log.info("job %s/%s not processed: %s", run_id, job_id, start.outcome)
+        log.info(
+            "job %s/%s not processed: %s",
+            run_id,
+            job_id,
+            start.outcome,
+            extra={**context, "outcome": str(start.outcome)},
+        )
         return str(start.outcome)
 
     began = time.monotonic()
     spend = Spend()
-    failure: CollectorError
+    failure: CollectorError | None = None
     try:
         resolution = resolver.resolve(identifier, spend, run_id=run_id, job_id=job_id)
     except QuotaExhausted as error:
         if park_on_quota and parking.park(store, run_id, job_id, identifier, spend.units):
-            log.info("job %s/%s parked until the quota reset: %s", run_id, job_id, error.message)
+            log.info(
+                "job %s/%s parked until the quota reset: %s",
+                run_id,
+                job_id,
+                error.message,
+                extra={**context, "outcome": "parked", "units": spend.units},
+            )
             return "parked"
         failure = error
     except CollectorError as error:
@@ -50,9 +64,10 @@ def process_job(
     except SoftTimeLimitExceeded:
         failure = UpstreamError("the job ran out of time waiting on the YouTube API")
     except Exception:
-        log.exception("job %s/%s failed unexpectedly", run_id, job_id)
+        log.exception("job %s/%s failed unexpectedly", run_id, job_id, extra=context)
         failure = CollectorError("unexpected error in the worker; see the worker log")
-    else:
+    duration = time.monotonic() - began
+    if failure is None:
         channel = resolution.channel
         outcome = store.finish_job(
             run_id,
@@ -62,23 +77,28 @@ def process_job(
             data={**channel.to_dict(), "resolution_confidence": resolution.confidence},
             route=resolution.route,
             units=resolution.units,
+            duration=duration,
         )
-        detail = f"{channel.channel_id} via {resolution.route}, {resolution.units} units"
-        return _report(run_id, job_id, outcome, f"DONE {detail}", began)
-
-    outcome = store.finish_job(
-        run_id, job_id, JobStatus.FAILED, error=failure.as_record(), units=spend.units
-    )
-    return _report(run_id, job_id, outcome, f"FAILED {failure.code}: {failure.message}", began)
-
-
-def _report(run_id: str, job_id: str, outcome: FinishOutcome, what: str, began: float) -> str:
+        details = {"channel_id": channel.channel_id, "route": resolution.route}
+    else:
+        outcome = store.finish_job(
+            run_id,
+            job_id,
+            JobStatus.FAILED,
+            error=failure.as_record(),
+            units=spend.units,
+            duration=duration,
+        )
+        details = {"error_code": failure.code, "error": failure.message}
+    status = JobStatus.DONE if failure is None else JobStatus.FAILED
+    fields = {**context, **details, "status": str(status), "outcome": str(outcome),
+              "units": spend.units, "calls": spend.calls, "attempt": start.attempts,
+              "duration_ms": round(duration * 1000)}  # fmt: skip
     if outcome is FinishOutcome.IGNORED:
         # A duplicate delivery finished second: the first result stands.
-        log.info("job %s/%s already terminal; dropped %s", run_id, job_id, what)
+        log.info("job %s/%s already terminal; dropped %s", run_id, job_id, status, extra=fields)
     else:
-        elapsed_ms = (time.monotonic() - began) * 1000
-        log.info("job %s/%s recorded %s (%.0f ms)", run_id, job_id, what, elapsed_ms)
+        log.info("job %s/%s %s", run_id, job_id, status, extra=fields)
     if outcome is FinishOutcome.COMPLETED_RUN:
-        log.info("run %s COMPLETED", run_id)
+        log.info("run %s COMPLETED", run_id, extra={"run_id": run_id})
     return str(outcome)

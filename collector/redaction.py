@@ -28,12 +28,3 @@ class RedactSecrets(logging.Filter):
                 for secret in self.secrets:
                     record.exc_text = record.exc_text.replace(secret, REDACTED)
         return True
-
-
-def install(secrets: Iterable[str]) -> None:
-    """Filter every handler of the root logger, and quiet httpx's per-request INFO lines."""
-    redactor = RedactSecrets(secrets)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redactor)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)

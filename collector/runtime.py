@@ -22,6 +22,7 @@ from .collect import ChannelCollector
 from .config import Settings, get_settings
 from .httpclient import HttpClient
 from .keys import Keys
+from .metrics import ApiCallMetrics
 from .ratelimit import RateLimiter
 from .resolver import Resolver
 from .snapshots import Snapshots
@@ -80,6 +81,8 @@ def make_store(settings: Settings, client: redis.Redis) -> Store:
         run_ttl_seconds=settings.run_ttl_seconds,
         lease_seconds=settings.job_lease_seconds,
         max_attempts=settings.max_attempts,
+        run_events_maxlen=settings.run_events_maxlen,
+        events_maxlen=settings.events_maxlen,
     )
 
 
@@ -114,9 +117,12 @@ def build_runtime(settings: Settings, concurrency: int | None = None) -> Runtime
         read_timeout=settings.http_read_timeout,
         max_idle_per_host=size,
     )
+    keys = Keys(settings.key_prefix)
+    key_pool = KeyPool.from_settings(settings, client)
+    key_pool.announce()
     youtube = YouTubeClient(
         settings.youtube_api_base_url,
-        KeyPool.from_settings(settings, client),
+        key_pool,
         http,
         retry=RetryPolicy(
             attempts=settings.youtube_retry_attempts,
@@ -128,6 +134,7 @@ def build_runtime(settings: Settings, concurrency: int | None = None) -> Runtime
             if settings.youtube_max_rps > 0
             else None
         ),
+        metrics=ApiCallMetrics(client, keys),
     )
     store = make_store(settings, client)
     cache = make_cache(settings, client)

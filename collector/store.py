@@ -13,10 +13,11 @@ makes its last job terminal. Counters live on the run's hash, so reading a run i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -26,15 +27,48 @@ import redis
 
 from .errors import WorkerLost
 from .keys import Keys
+from .metrics import DURATION_BUCKETS
 from .models import Job, JobStatus, Run, RunStatus
 
 STATUSES = [str(status) for status in JobStatus]
 
-# finish(job, run, leases, z_pending, z_processing, z_done, z_failed, member, to, now, ttl,
-#        job_key_prefix, fields...) -> 0 ignored, 1 finished, 2 finished and completed the run.
-_FINISH_LUA = """
-local function finish(k, member, to, now, ttl, job_prefix, fields)
-  local job, run, leases = k[1], k[2], k[3]
+# The keys of every transition, in this order (``Store._transition_keys``):
+#   k[1] job, k[2] run, k[3] leases, k[4..7] the run's job ids by status (PENDING, PROCESSING,
+#   DONE, FAILED), k[8] the run's events, k[9] every run's events, k[10] outbox, k[11] metrics.
+# limits: {run events maxlen, events maxlen}.
+#
+# finish(k, member, to, now, ttl, job_prefix, fields, limits)
+#   -> 0 ignored, 1 finished, 2 finished and completed the run.
+# It writes the job's event, the run's completion event and (when the run asked for a callback)
+# the outbox entry in the same step as the transition, so none can be lost or written twice.
+_FINISH_LUA = (
+    "local DURATION_BUCKETS = {"
+    + ", ".join(f"'{bound:g}'" for bound in DURATION_BUCKETS)
+    + """}
+
+local function emit(k, limits, event)
+  redis.call('XADD', k[8], 'MAXLEN', '~', limits[1], '*', unpack(event))
+  redis.call('XADD', k[9], 'MAXLEN', '~', limits[2], '*', unpack(event))
+end
+
+local function error_code(record)
+  if not record then return '' end
+  local ok, error = pcall(cjson.decode, record)
+  if ok and type(error) == 'table' and type(error.code) == 'string' then return error.code end
+  return 'internal_error'
+end
+
+local function observe_duration(metrics, seconds)
+  local bucket = '+Inf'
+  for _, bound in ipairs(DURATION_BUCKETS) do
+    if seconds <= tonumber(bound) then bucket = bound break end
+  end
+  redis.call('HINCRBY', metrics, 'duration|' .. bucket, 1)
+  redis.call('HINCRBYFLOAT', metrics, 'duration_sum', seconds)
+end
+
+local function finish(k, member, to, now, ttl, job_prefix, fields, limits)
+  local job, run, leases, metrics = k[1], k[2], k[3], k[11]
   local zset = {PENDING = k[4], PROCESSING = k[5], DONE = k[6], FAILED = k[7]}
   local from = redis.call('HGET', job, 'status')
   if from ~= 'PENDING' and from ~= 'PROCESSING' then return 0 end
@@ -46,21 +80,37 @@ local function finish(k, member, to, now, ttl, job_prefix, fields)
   redis.call('ZREM', leases, member)
   redis.call('HINCRBY', run, from, -1)
   redis.call('HINCRBY', run, to, 1)
-  local units = redis.call('HGET', job, 'units')
-  if units then redis.call('HINCRBY', run, 'units', units) end
-  local r = redis.call('HMGET', run, 'DONE', 'FAILED', 'total', 'status')
+  local j = redis.call('HMGET', job, 'units', 'run_id', 'channel_id', 'error', 'duration')
+  if j[1] then redis.call('HINCRBY', run, 'units', j[1]) end
+  local code = error_code(j[4])
+  local event = {'type', 'job.finished', 'run_id', j[2], 'job_id', job_id, 'status', to}
+  if j[3] then event[#event + 1] = 'channel_id'; event[#event + 1] = j[3] end
+  if code ~= '' then event[#event + 1] = 'error'; event[#event + 1] = code end
+  if j[1] then event[#event + 1] = 'units'; event[#event + 1] = j[1] end
+  event[#event + 1] = 'ts'; event[#event + 1] = now
+  emit(k, limits, event)
+  redis.call('HINCRBY', metrics, 'jobs|' .. to .. '|' .. code, 1)
+  if j[5] then observe_duration(metrics, tonumber(j[5])) end
+  local r = redis.call('HMGET', run, 'DONE', 'FAILED', 'total', 'status', 'units', 'on_complete')
   if tonumber(r[1]) + tonumber(r[2]) < tonumber(r[3]) or r[4] ~= 'RUNNING' then return 1 end
   redis.call('HSET', run, 'status', 'COMPLETED', 'completed_at', now)
-  for i = 2, 7 do if i ~= 3 then redis.call('EXPIRE', k[i], ttl) end end
+  emit(k, limits, {'type', 'run.completed', 'run_id', j[2], 'status', 'COMPLETED',
+    'total', r[3], 'done', r[1], 'failed', r[2], 'units', r[5] or '0', 'ts', now})
+  redis.call('HINCRBY', metrics, 'runs_completed', 1)
+  if r[6] then redis.call('ZADD', k[10], 0, j[2]) end
+  for i = 2, 8 do if i ~= 3 then redis.call('EXPIRE', k[i], ttl) end end
   for i = 0, tonumber(r[3]) - 1 do redis.call('EXPIRE', job_prefix .. i, ttl) end
   return 2
 end
 """
+)
 
-# ARGV: member, now, ttl, job_prefix, lease_deadline, max_attempts, worker_lost_error
+# ARGV: member, now, ttl, job_prefix, lease_deadline, max_attempts, worker_lost_error,
+#       run_events_maxlen, events_maxlen
 _START_LUA = (
     _FINISH_LUA
     + """
+local limits = {ARGV[8], ARGV[9]}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0} end
 if status == 'DONE' or status == 'FAILED' then
@@ -68,15 +118,17 @@ if status == 'DONE' or status == 'FAILED' then
 end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if attempts > tonumber(ARGV[6]) then
-  finish(KEYS, ARGV[1], 'FAILED', ARGV[2], ARGV[3], ARGV[4], {'error', ARGV[7]})
+  finish(KEYS, ARGV[1], 'FAILED', ARGV[2], ARGV[3], ARGV[4], {'error', ARGV[7]}, limits)
   return {'exhausted', attempts}
 end
 redis.call('HSET', KEYS[1], 'status', 'PROCESSING', 'started_at', ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
+local job = redis.call('HMGET', KEYS[1], 'job_id', 'run_id', 'index')
+emit(KEYS, limits, {'type', 'job.started', 'run_id', job[2], 'job_id', job[1],
+  'status', 'PROCESSING', 'attempt', attempts, 'ts', ARGV[2]})
 if status == 'PENDING' then
-  local job_id = redis.call('HGET', KEYS[1], 'job_id')
-  redis.call('ZREM', KEYS[4], job_id)
-  redis.call('ZADD', KEYS[5], redis.call('HGET', KEYS[1], 'index'), job_id)
+  redis.call('ZREM', KEYS[4], job[1])
+  redis.call('ZADD', KEYS[5], job[3], job[1])
   redis.call('HINCRBY', KEYS[2], 'PENDING', -1)
   redis.call('HINCRBY', KEYS[2], 'PROCESSING', 1)
   return {'started', attempts}
@@ -85,23 +137,28 @@ return {'taken_over', attempts}
 """
 )
 
-# ARGV: member, to, now, ttl, job_prefix, field, value, ...
+# ARGV: member, to, now, ttl, job_prefix, run_events_maxlen, events_maxlen, field, value, ...
 _FINISH_SCRIPT_LUA = (
     _FINISH_LUA
     + """
 local fields = {}
-for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
-return finish(KEYS, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], fields)
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+return finish(KEYS, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], fields, {ARGV[6], ARGV[7]})
 """
 )
 
-# KEYS: job, run, leases, z_pending, z_processing, parked.
-# ARGV: lease member, parked member, release time, units spent, parked_until (ISO 8601).
+# KEYS: job, run, leases, z_pending, z_processing, parked, run events, events.
+# ARGV: lease member, parked member, release time, units spent, parked_until (ISO 8601),
+#       run_events_maxlen, events_maxlen, now.
 # PROCESSING -> PENDING, out of the leases and into the parked set. The attempt is given back:
 # it was cut short by quota, not by a dying worker. Its units count in the run's total.
 _PARK_LUA = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'PROCESSING' then return 0 end
 local job_id = redis.call('HGET', KEYS[1], 'job_id')
+local event = {'type', 'job.parked', 'run_id', redis.call('HGET', KEYS[1], 'run_id'),
+  'job_id', job_id, 'status', 'PENDING', 'parked_until', ARGV[5], 'ts', ARGV[8]}
+redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[6], '*', unpack(event))
+redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[7], '*', unpack(event))
 redis.call('HSET', KEYS[1], 'status', 'PENDING', 'parked_until', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'attempts', -1)
 redis.call('ZREM', KEYS[5], job_id)
@@ -153,6 +210,27 @@ class NewJob:
     identifier: str
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What a run asks for beyond its identifiers; kept on the run's hash."""
+
+    on_complete: str | None = None  # a Celery task name, sent with the run when it completes
+    on_complete_queue: str | None = None
+    idempotency_key: str | None = None
+
+
+class RunExists(Exception):
+    """The idempotency key already names a run, created by an identical request."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
+class IdempotencyConflict(ValueError):
+    """The idempotency key names a run created from other identifiers or options."""
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -172,12 +250,15 @@ class Store:
         run_ttl_seconds: int,
         lease_seconds: int,
         max_attempts: int,
+        run_events_maxlen: int = 100_000,
+        events_maxlen: int = 100_000,
     ) -> None:
         self.redis = client
         self.keys = keys
         self.run_ttl_seconds = run_ttl_seconds
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
+        self.event_limits = [run_events_maxlen, events_maxlen]
         self._start = client.register_script(_START_LUA)
         self._finish = client.register_script(_FINISH_SCRIPT_LUA)
         self._claim_expired = client.register_script(_CLAIM_EXPIRED_LUA)
@@ -189,39 +270,82 @@ class Store:
         self,
         run_id: str,
         identifiers: Sequence[str],
+        options: RunOptions | None = None,
         *,
         retry_of: str | None = None,
-        pipe: redis.client.Pipeline | None = None,
+        also: Callable[[redis.client.Pipeline, list[NewJob]], None] | None = None,
     ) -> list[NewJob]:
         """Write a new run and its PENDING jobs in one transaction; return the jobs.
 
-        ``retry_of`` links a run made of an older run's retryable failures to that run. Given a
-        transaction ``pipe``, the writes are only queued on it, for the caller to add its own
-        and execute them together.
+        If ``options.idempotency_key`` already names a run, nothing is written and RunExists
+        (or IdempotencyConflict, for a different request) names that run. ``retry_of`` links a
+        run made of an older run's retryable failures to that run. ``also`` adds its own writes
+        (the jobs' task messages) to the same transaction.
         """
         if not identifiers:
             raise ValueError("a run needs at least one identifier")
-        now = utc_now()
+        options = options or RunOptions()
         jobs = [
             NewJob(job_id=str(index), identifier=text) for index, text in enumerate(identifiers)
         ]
-        own_pipe = pipe is None
-        pipe = self.redis.pipeline(transaction=True) if pipe is None else pipe
-        pipe.hset(
-            self.keys.run(run_id),
-            mapping={
-                "run_id": run_id,
-                "status": str(RunStatus.RUNNING),
-                "created_at": now,
-                "total": len(jobs),
-                "units": 0,
-                JobStatus.PENDING: len(jobs),
-                JobStatus.PROCESSING: 0,
-                JobStatus.DONE: 0,
-                JobStatus.FAILED: 0,
-                **({"retry_of": retry_of} if retry_of else {}),
-            },
-        )
+        digest = _request_digest(identifiers, options)
+        claim = self.keys.idempotency(options.idempotency_key) if options.idempotency_key else None
+        with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    if claim is not None:
+                        # WATCH: a concurrent request with the same key makes EXEC fail, and
+                        # the retry then finds the run that request created.
+                        pipe.watch(claim)  # type: ignore[no-untyped-call]
+                        existing = cast(str | None, pipe.get(claim))
+                        if existing is not None:
+                            raise self._replay(existing, digest)
+                        pipe.multi()
+                        pipe.set(claim, run_id, ex=self.run_ttl_seconds)
+                    self._write_run(pipe, run_id, jobs, options, digest, retry_of)
+                    if also is not None:
+                        also(pipe, jobs)
+                    pipe.execute()
+                    return jobs
+                except redis.WatchError:
+                    continue
+
+    def _replay(self, run_id: str, digest: str) -> Exception:
+        if self.redis.hget(self.keys.run(run_id), "request_digest") not in (digest, None):
+            return IdempotencyConflict(
+                f"the idempotency key was used for run {run_id}, made from other identifiers "
+                "or options"
+            )
+        return RunExists(run_id)
+
+    def _write_run(
+        self,
+        pipe: redis.client.Pipeline,
+        run_id: str,
+        jobs: list[NewJob],
+        options: RunOptions,
+        digest: str,
+        retry_of: str | None,
+    ) -> None:
+        now = utc_now()
+        run: dict[Any, str | int] = {
+            "run_id": run_id,
+            "status": str(RunStatus.RUNNING),
+            "created_at": now,
+            "total": len(jobs),
+            "units": 0,
+            "request_digest": digest,
+            JobStatus.PENDING: len(jobs),
+            JobStatus.PROCESSING: 0,
+            JobStatus.DONE: 0,
+            JobStatus.FAILED: 0,
+        }
+        for name in ("on_complete", "on_complete_queue", "idempotency_key"):
+            if getattr(options, name) is not None:
+                run[name] = getattr(options, name)
+        if retry_of:
+            run["retry_of"] = retry_of
+        pipe.hset(self.keys.run(run_id), mapping=run)
         for index, job in enumerate(jobs):
             pipe.hset(
                 self.keys.job(run_id, job.job_id),
@@ -238,10 +362,14 @@ class Store:
             self.keys.run_jobs_by_status(run_id, JobStatus.PENDING),
             {job.job_id: index for index, job in enumerate(jobs)},
         )
+        event = {"type": "run.created", "run_id": run_id, "status": "RUNNING",
+                 "total": len(jobs), "ts": now}  # fmt: skip
+        for stream, limit in zip(
+            (self.keys.run_events(run_id), self.keys.events()), self.event_limits, strict=True
+        ):
+            pipe.xadd(stream, event, maxlen=limit, approximate=True)  # type: ignore[arg-type]
+        pipe.hincrby(self.keys.metrics(), "runs_created", 1)
         pipe.sadd(self.keys.running_runs(), run_id)
-        if own_pipe:
-            pipe.execute()
-        return jobs
 
     def worker_lost_error(self) -> WorkerLost:
         return WorkerLost(
@@ -261,6 +389,7 @@ class Store:
                 time.time() + self.lease_seconds,
                 self.max_attempts,
                 json.dumps(error.as_record()),
+                *self.event_limits,
             ],
         )
         return JobStart(StartOutcome(outcome), int(attempts))
@@ -276,8 +405,12 @@ class Store:
         error: dict[str, Any] | None = None,
         route: str | None = None,
         units: int = 0,
+        duration: float | None = None,
     ) -> FinishOutcome:
-        """Record a terminal status; a job already terminal is left as it is."""
+        """Record a terminal status; a job already terminal is left as it is.
+
+        ``duration`` is the seconds this attempt worked on the job, for the duration metric.
+        """
         if not status.is_terminal:
             raise ValueError(f"finish_job needs DONE or FAILED, not {status}")
         fields: list[Any] = ["units", units]
@@ -289,6 +422,8 @@ class Store:
             fields += ["error", json.dumps(error, ensure_ascii=False)]
         if route is not None:
             fields += ["route", route]
+        if duration is not None:
+            fields += ["duration", f"{duration:.6f}"]
         result = self._finish(
             keys=self._transition_keys(run_id, job_id),
             args=[
@@ -297,6 +432,7 @@ class Store:
                 utc_now(),
                 self.run_ttl_seconds,
                 self.keys.job_pattern(run_id),
+                *self.event_limits,
                 *fields,
             ],
         )
@@ -334,8 +470,18 @@ class Store:
                 self.keys.run_jobs_by_status(run_id, JobStatus.PENDING),
                 self.keys.run_jobs_by_status(run_id, JobStatus.PROCESSING),
                 self.keys.parked_jobs(),
+                self.keys.run_events(run_id),
+                self.keys.events(),
             ],
-            args=[f"{run_id}:{job_id}", member, release_at, units, until.replace("+00:00", "Z")],
+            args=[
+                f"{run_id}:{job_id}",
+                member,
+                release_at,
+                units,
+                until.replace("+00:00", "Z"),
+                *self.event_limits,
+                utc_now(),
+            ],
         )
         return bool(parked)
 
@@ -345,6 +491,10 @@ class Store:
             self.keys.run(run_id),
             self.keys.leases(),
             *(self.keys.run_jobs_by_status(run_id, status) for status in STATUSES),
+            self.keys.run_events(run_id),
+            self.keys.events(),
+            self.keys.outbox(),
+            self.keys.metrics(),
         ]
 
     # -- reading ------------------------------------------------------------------------
@@ -362,6 +512,8 @@ class Store:
             completed_at=fields.get("completed_at"),
             units=int(fields.get("units", 0)),
             retry_of=fields.get("retry_of"),
+            on_complete=fields.get("on_complete"),
+            on_complete_queue=fields.get("on_complete_queue"),
         )
 
     def get_jobs(
@@ -417,6 +569,12 @@ class Store:
             jobs.extend(page)
             if len(page) < page_size:
                 return jobs
+
+
+def _request_digest(identifiers: Sequence[str], options: RunOptions) -> str:
+    """What makes two submissions the same request, for idempotency keys."""
+    request = [list(identifiers), options.on_complete, options.on_complete_queue]
+    return hashlib.sha256(json.dumps(request).encode()).hexdigest()
 
 
 def _job_from_fields(fields: dict[str, str]) -> Job:

@@ -29,6 +29,7 @@ from typing import Any
 from .apikeys import ApiKey, KeyPool, Lease, Quota
 from .errors import ApiForbidden, ApiRequestRejected, ResourceNotFound, UpstreamError
 from .httpclient import HttpClient, HttpError, HttpTimeout, Response
+from .metrics import ApiCallMetrics
 from .ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -109,10 +110,13 @@ class RetryPolicy:
 class _TransientFailure(Exception):
     """A failure worth another attempt; ``retry_after`` is the server's hint, if any."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, outcome: str = "transient"
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+        self.outcome = outcome  # for the API-call metric
 
 
 class _KeyCannotServe(Exception):
@@ -144,12 +148,14 @@ class YouTubeClient:
         *,
         retry: RetryPolicy | None = None,
         rate_limiter: RateLimiter | None = None,
+        metrics: ApiCallMetrics | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.key_pool = key_pool
         self.http = http
         self.retry = retry or RetryPolicy()
         self.rate_limiter = rate_limiter
+        self.metrics = metrics
 
     def list_channels(self, spend: Spend, **filters: str) -> list[dict[str, Any]]:
         """channels.list with one filter (id=, forHandle= or forUsername=); its items."""
@@ -220,7 +226,8 @@ class YouTubeClient:
             self.rate_limiter.wait()
         try:
             response = self._send(method, params, lease.key)
-        except _TransientFailure:
+        except _TransientFailure as failure:
+            self._count(lease, failure.outcome)
             self.key_pool.refund(lease)
             raise
         body = _json_or_none(response)
@@ -228,22 +235,28 @@ class YouTubeClient:
         described = f"{method} answered HTTP {status}" + (f" ({reason})" if reason else "")
         if status == 200 and isinstance(body, dict):
             spend.add(lease.method, lease.units)
+            self._count(lease, "ok", lease.units)
             return body
         if 400 <= status < 500 and not _is_transient(status, reason):
             if reason in QUOTA_REASONS:
+                self._count(lease, "quota_exceeded")
                 self.key_pool.refund(lease)
                 self.key_pool.mark_exhausted(lease)
                 raise _KeyCannotServe
             if reason in UNUSABLE_KEY_REASONS:
+                self._count(lease, "key_unusable")
                 self.key_pool.refund(lease)
                 self.key_pool.mark_unusable(lease.key, reason or "unusable")
                 raise _KeyCannotServe
             # The API charges a request it rejects for what it asks.
             spend.add(lease.method, lease.units)
+            self._count(lease, "rejected", lease.units)
             raise _rejection(described, status, reason)
         self.key_pool.refund(lease)
         if status == 200:
+            self._count(lease, "malformed")
             raise _TransientFailure(f"{method} answered with a malformed body")
+        self._count(lease, "transient")
         raise _TransientFailure(described, _retry_after(response))
 
     def _send(self, method: str, params: dict[str, str], key: ApiKey) -> Response:
@@ -251,9 +264,13 @@ class YouTubeClient:
         try:
             return self.http.get(url, params=params, headers={"X-Goog-Api-Key": key.value})
         except HttpTimeout:
-            raise _TransientFailure(f"{method} timed out") from None
+            raise _TransientFailure(f"{method} timed out", outcome="timeout") from None
         except HttpError as exc:
-            raise _TransientFailure(f"{method} failed: {exc}") from None
+            raise _TransientFailure(f"{method} failed: {exc}", outcome="network_error") from None
+
+    def _count(self, lease: Lease, outcome: str, units: int = 0) -> None:
+        if self.metrics is not None:
+            self.metrics.record(lease.method, outcome, lease.key.fingerprint, units)
 
 
 def _is_transient(status: int, reason: str | None) -> bool:

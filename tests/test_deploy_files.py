@@ -39,6 +39,28 @@ def test_compose_worker_can_be_scaled_and_stops_gracefully() -> None:
     assert grace > Settings().task_time_limit
 
 
+def test_compose_serves_the_api_with_a_health_check() -> None:
+    api = compose()["services"]["collector_api"]
+    command = api["command"]
+    assert command[:2] == ["collector", "api"]
+    assert command[command.index("--host") + 1] == "0.0.0.0"
+    port = command[command.index("--port") + 1]
+    assert api["ports"] == [f"{port}:{port}"]
+    assert f"127.0.0.1:{port}/healthz" in " ".join(api["healthcheck"]["test"])
+    assert api["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "profiles" not in api
+
+
+def test_compose_runs_flower_only_with_the_monitoring_profile() -> None:
+    services = compose()["services"]
+    flower = services["flower"]
+    assert flower["profiles"] == ["monitoring"]
+    assert "flower" in flower["command"]
+    assert "--broker=redis://redis:6379/0" in flower["command"]
+    # Flower sees the workers only through their task events.
+    assert services["collector_worker"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+
+
 def test_dockerfile_is_slim_non_root_and_runs_the_worker() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.1[1-9]-slim", text, re.M)
