@@ -149,6 +149,8 @@ class TaskMessages:
             "properties": {
                 **self._properties,
                 "correlation_id": task_id,
+                # send_task copies its kwargsrepr option into the properties too.
+                "kwargsrepr": kwargsrepr,
                 "delivery_tag": str(uuid.uuid4()),
             },
         }
