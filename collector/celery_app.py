@@ -10,7 +10,14 @@ from celery import Celery, signals
 from . import logs
 from .config import ConfigError, Settings, get_settings
 from .periodic import PeriodicThread
-from .runtime import connections_for, get_runtime, reset_runtime, set_concurrency
+from .runtime import (
+    connections_for,
+    get_runtime,
+    make_store,
+    redis_client,
+    reset_runtime,
+    set_concurrency,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +116,12 @@ def _start_chores(**_: Any) -> None:
     from .reaper import reaper_thread
 
     settings = get_settings()
+    # One small Redis pool for the three chores, apart from the jobs' pool.
+    store = make_store(settings, redis_client(settings, max_connections=3))
     _chores[:] = [
-        reaper_thread(app, settings),
-        release_thread(app, settings),
-        outbox_thread(app, settings),
+        reaper_thread(app, settings, store),
+        release_thread(app, settings, store),
+        outbox_thread(app, settings, store),
     ]
     for chore in _chores:
         chore.start()

@@ -20,7 +20,6 @@ from celery import Celery
 
 from .config import Settings
 from .periodic import PeriodicThread
-from .runtime import make_store, redis_client
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -96,8 +95,7 @@ class OutboxPublisher:
         return run is not None and run.on_complete is not None
 
 
-def outbox_thread(app: Celery, settings: Settings) -> PeriodicThread:
-    """The worker's outbox sweep, on its own small Redis pool."""
-    store = make_store(settings, redis_client(settings, max_connections=2))
+def outbox_thread(app: Celery, settings: Settings, store: Store) -> PeriodicThread:
+    """The worker's outbox sweep."""
     publisher = OutboxPublisher(store, app, claim_seconds=settings.outbox_claim_seconds)
     return PeriodicThread("collector-outbox", settings.outbox_interval, publisher.publish_due)

@@ -23,7 +23,6 @@ from .config import Settings
 from .enqueue import enqueue_jobs
 from .keys import Keys
 from .periodic import PeriodicThread
-from .runtime import redis_client
 from .store import NewJob, Store
 
 log = logging.getLogger(__name__)
@@ -92,11 +91,9 @@ class ParkedJobs:
             enqueue_jobs(self._app, self._queue, run_id, jobs)
 
 
-def release_thread(app: Celery, settings: Settings) -> PeriodicThread:
-    """The worker's parked-job releaser, on its own small Redis pool."""
-    parked = ParkedJobs(
-        redis_client(settings, max_connections=2), Keys(settings.key_prefix), app, settings.queue
-    )
+def release_thread(app: Celery, settings: Settings, store: Store) -> PeriodicThread:
+    """The worker's parked-job releaser."""
+    parked = ParkedJobs(store.redis, store.keys, app, settings.queue)
     return PeriodicThread(
         "collector-parked-jobs", settings.parked_check_seconds, parked.release_due
     )

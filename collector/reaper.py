@@ -20,7 +20,6 @@ from .config import Settings
 from .enqueue import enqueue_jobs
 from .models import JobStatus
 from .periodic import PeriodicThread
-from .runtime import make_store, redis_client
 from .store import NewJob, Store
 from .stranded import StrandedJobs
 
@@ -74,13 +73,12 @@ class Reaper:
         return ReapReport(requeued, failed, released, len(stranded))
 
 
-def reaper_thread(app: Celery, settings: Settings) -> PeriodicThread:
-    """The worker's reaper, on its own small Redis pool."""
+def reaper_thread(app: Celery, settings: Settings, store: Store) -> PeriodicThread:
+    """The worker's reaper."""
 
     def enqueue_again(run_id: str, job_id: str, identifier: str) -> None:
         enqueue_jobs(app, settings.queue, run_id, [NewJob(job_id=job_id, identifier=identifier)])
 
-    store = make_store(settings, redis_client(settings, max_connections=2))
     reaper = Reaper(
         store, enqueue_again, interval=settings.reaper_interval_seconds, queue=settings.queue
     )
