@@ -94,12 +94,25 @@ class Cache:
         return cast(str | None, self.redis.get(self.keys.resolution(identifier.cache_key)))
 
     def remember(
-        self, identifier: Identifier, channel_id: str, *, low_confidence: bool = False
+        self, identifier: Identifier, channel: ChannelData, *, low_confidence: bool = False
     ) -> None:
-        if identifier.kind is not IdentifierKind.CHANNEL_ID and self.resolution_ttl > 0:
-            key = self.keys.resolution(identifier.cache_key)
-            value = f"{channel_id} low" if low_confidence else channel_id
-            self.redis.set(key, value, ex=self.resolution_ttl)
+        """Keep what ``identifier`` resolved to, unless ``store`` has already kept it."""
+        if identifier.kind is IdentifierKind.CHANNEL_ID or self.resolution_ttl <= 0:
+            return
+        alias = _alias(channel.handle)
+        # A handle looked up names the channel's own handle, which ``store`` kept with its
+        # data. Data served from the cache instead was stored with that alias too, and the
+        # alias outlives the data unless RESOLUTION_CACHE_TTL is the shorter.
+        if (
+            not low_confidence
+            and alias is not None
+            and alias.cache_key == identifier.cache_key
+            and self.resolution_ttl >= self.data_max_age
+        ):
+            return
+        key = self.keys.resolution(identifier.cache_key)
+        value = f"{channel.channel_id} low" if low_confidence else channel.channel_id
+        self.redis.set(key, value, ex=self.resolution_ttl)
 
     def remember_not_found(self, identifier: Identifier) -> None:
         if self.not_found_ttl > 0:

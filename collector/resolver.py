@@ -75,7 +75,7 @@ class Resolver:
         except NotFound:
             self.cache.remember_not_found(identifier)
             raise
-        self.cache.remember(identifier, channel.channel_id, low_confidence=confidence == LOW)
+        self.cache.remember(identifier, channel, low_confidence=confidence == LOW)
         return channel, confidence
 
     def _look_up(self, identifier: Identifier, job: _Job) -> tuple[ChannelData, str]:

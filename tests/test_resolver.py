@@ -226,6 +226,24 @@ def test_cache_lifetimes_follow_the_settings(youtube, make_runtime, redis_client
     assert 190 < redis_client.ttl(keys.channel_data(CHANNEL, 0)) <= 200
 
 
+def test_a_handle_stays_resolved_when_its_resolution_expires_before_the_data(
+    youtube, make_runtime, redis_client
+) -> None:
+    youtube.add_channel(CHANNEL, handle="GoogleDevelopers")
+    runtime = make_runtime(resolution_cache_ttl=100, channel_data_max_age=1000, recent_videos=1)
+    runtime.resolver.resolve("@GoogleDevelopers")
+    keys = Keys(runtime.settings.key_prefix)
+    redis_client.delete(keys.resolution("handle:googledevelopers"))  # it expired first
+
+    again = runtime.resolver.resolve("@GoogleDevelopers")  # looked up; data from the cache
+    requests = len(youtube.requests)
+    third = runtime.resolver.resolve("@GoogleDevelopers")
+
+    assert again.route == "channels.list:forHandle"
+    assert third.route == "resolution-cache+data-cache"
+    assert len(youtube.requests) == requests
+
+
 def test_each_job_spend_is_its_own(youtube, resolve) -> None:
     youtube.add_channel(CHANNEL, handle="GoogleDevelopers")
     spend = Spend()
