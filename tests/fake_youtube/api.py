@@ -136,6 +136,27 @@ def _not_request_order(found: list[str], requested: list[str]) -> list[str]:
 class Store:
     channels: dict[str, Channel] = field(default_factory=dict)
     videos: dict[str, Video] = field(default_factory=dict)
+    # Casefolded handle, and username -> channel id (the first added wins); built on the
+    # first lookup after a change, so that a lookup among 100,000 channels is not a scan.
+    _names: dict[str, dict[str, str]] | None = field(default=None, repr=False)
+
+    def add_channel(self, ch: Channel) -> None:
+        self.channels[ch.id] = ch
+        self._names = None
+
+    def _named(self, attribute: str, name: str) -> list[str]:
+        """The id of the channel whose ``handle`` (or ``username``) is ``name``, caselessly."""
+        names = self._names
+        if names is None:
+            names = {"handle": {}, "username": {}}
+            for ch in self.channels.values():
+                for field_name, index in names.items():
+                    value = getattr(ch, field_name)
+                    if value:
+                        index.setdefault(value.casefold(), ch.id)
+            self._names = names
+        found = names[attribute].get(name)
+        return [found] if found else []
 
     def video_count(self, ch: Channel) -> int:
         return sum(1 for vid in ch.video_ids if not self.videos[vid].removed)
@@ -175,17 +196,9 @@ class Store:
             hits = [i for i in requested if i in self.channels]
             found = _not_request_order(hits, requested)
         elif name == "forHandle":
-            wanted = value.strip().removeprefix("@").casefold()
-            found = [
-                c.id for c in self.channels.values() if c.handle and c.handle.casefold() == wanted
-            ][:1]
+            found = self._named("handle", value.strip().removeprefix("@").casefold())
         elif name == "forUsername":
-            wanted = value.strip().casefold()
-            found = [
-                c.id
-                for c in self.channels.values()
-                if c.username and c.username.casefold() == wanted
-            ][:1]
+            found = self._named("username", value.strip().casefold())
         elif name in ("mine", "managedByMe", "mySubscribers"):
             return samples.login_required()
         items = [

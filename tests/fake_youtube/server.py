@@ -172,7 +172,7 @@ class FakeYouTube:
                 default_language=default_language,
                 video_ids=old.video_ids if old else [],
             )
-            self._store.channels[cid] = ch
+            self._store.add_channel(ch)
             parts = {
                 "snippet",
                 "contentDetails",
