@@ -1,10 +1,10 @@
 """Memory: a worker's RSS, sampled every 10,000 jobs of one long run, against bare Celery.
 
-One run of N fresh channel ids (default 100,000; ids, since the fake finds a handle by scanning
-every channel) through a threads-pool worker and a fake API that answers at once; the worker's
-resident memory (its whole process tree) is read each time another ``--every`` jobs are done,
-and compared with the first sample (after warm-up). The same number of bare Celery tasks, on
-an app configured as ours, is sampled the same way.
+One run of N fresh channel ids (default 100,000; ids are fetched 50 to a call, so the fake API
+stays light beside the worker) through a threads-pool worker and a fake API that answers at
+once; the worker's resident memory (its whole process tree) is read each time another
+``--every`` jobs are done, and compared with the first sample (after warm-up). The same
+number of bare Celery tasks, on an app configured as ours, is sampled the same way.
 
     python -m bench.memory [--jobs 100000] [--every 10000] [--pool threads] [--concurrency 100]
 """
