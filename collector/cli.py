@@ -211,13 +211,18 @@ def _number(value: int | None) -> str:
 
 
 def _resolve(args: argparse.Namespace) -> int:
+    from .keys import Keys
+    from .metrics import record_api_calls
     from .runtime import get_runtime
+    from .youtube import Spend
 
-    resolver = get_runtime().resolver
+    runtime = get_runtime()
+    keys = Keys(runtime.settings.key_prefix)
     results: list[dict[str, Any]] = []
     for text in args.identifiers:
+        spend = Spend()
         try:
-            resolution = resolver.resolve(text)
+            resolution = runtime.resolver.resolve(text, spend)
         except CollectorError as error:
             results.append(
                 {"input": text, "channel_id": None, "error": error.as_record(), "data": None}
@@ -234,6 +239,8 @@ def _resolve(args: argparse.Namespace) -> int:
                     "units": resolution.units,
                 }
             )
+        finally:
+            record_api_calls(runtime.redis, keys, spend)
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
     else:

@@ -2,7 +2,9 @@
 
 Counters live in one Redis hash (``Keys.metrics``). Job and run counters are incremented by the
 same Lua step as the transition they count (``collector.store``), so a metric can neither miss
-nor double-count a job; API calls are counted by the YouTube client as they are made. Any
+nor double-count a job. API calls are tallied by the YouTube client on the job's ``Spend`` and
+added by the step that finishes (or parks) the job, in the same round trip: a worker killed in
+the middle of a job loses the count of that job's calls, and never counts one twice. Any
 process that can reach Redis serves the same figures (``GET /metrics`` on the HTTP API).
 
 Fields of the hash:
@@ -15,7 +17,6 @@ Fields of the hash:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import cast
 
@@ -32,30 +33,27 @@ from prometheus_client.utils import floatToGoString
 from .apikeys import KeyPool
 from .config import Settings
 from .keys import Keys
-
-log = logging.getLogger(__name__)
+from .youtube import Spend
 
 # Upper bounds (seconds) of the job duration histogram's buckets; +Inf is implied.
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
 
-class ApiCallMetrics:
-    """Counts YouTube API calls by method and outcome, and quota units by key."""
+def api_call_counts(spend: Spend) -> dict[str, int]:
+    """The metrics hash fields that a job's API calls add to, and by how much."""
+    counts = {f"api_calls|{method}|{outcome}": n for (method, outcome), n in spend.outcomes.items()}
+    counts.update({f"units|{key}": units for key, units in spend.units_by_key.items()})
+    return counts
 
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
-        self._redis = client
-        self._hash = keys.metrics()
 
-    def record(self, method: str, outcome: str, fingerprint: str, units: int) -> None:
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.hincrby(self._hash, f"api_calls|{method}|{outcome}", 1)
-        if units:
-            pipe.hincrby(self._hash, f"units|{fingerprint}", units)
-        try:
-            pipe.execute()
-        except redis.RedisError as error:
-            # A metric is not worth failing a job for; the job's own state write will tell.
-            log.warning("API call metric not recorded: %s", type(error).__name__)
+def record_api_calls(client: redis.Redis, keys: Keys, spend: Spend) -> None:
+    """Add the calls of work that is no job (``collector resolve``) to the metrics."""
+    counts = api_call_counts(spend)
+    if counts:
+        pipe = client.pipeline(transaction=False)
+        for name, amount in counts.items():
+            pipe.hincrby(keys.metrics(), name, amount)
+        pipe.execute()
 
 
 class RedisMetrics:

@@ -22,8 +22,10 @@ from .apikeys import seconds_until_quota_reset
 from .config import Settings
 from .enqueue import enqueue_jobs
 from .keys import Keys
+from .metrics import api_call_counts
 from .periodic import PeriodicThread
 from .store import NewJob, Store
+from .youtube import Spend
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +41,17 @@ return 0
 """
 
 
-def park(store: Store, run_id: str, job_id: str, identifier: str, units: int) -> bool:
+def park(store: Store, run_id: str, job_id: str, identifier: str, spend: Spend) -> bool:
     """Park a PROCESSING job until just after the next quota reset."""
     release_at = time.time() + seconds_until_quota_reset() + RESET_MARGIN_SECONDS
-    return store.park_job(run_id, job_id, identifier, release_at=release_at, units=units)
+    return store.park_job(
+        run_id,
+        job_id,
+        identifier,
+        release_at=release_at,
+        units=spend.units,
+        metrics=api_call_counts(spend),
+    )
 
 
 class ParkedJobs:

@@ -10,6 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from . import parking
 from .errors import CollectorError, QuotaExhausted, UpstreamError
 from .logs import clip_input
+from .metrics import api_call_counts
 from .models import JobStatus
 from .resolver import Resolver
 from .store import FinishOutcome, Store
@@ -49,7 +50,7 @@ def process_job(
     try:
         resolution = resolver.resolve(identifier, spend, run_id=run_id, job_id=job_id)
     except QuotaExhausted as error:
-        if park_on_quota and parking.park(store, run_id, job_id, identifier, spend.units):
+        if park_on_quota and parking.park(store, run_id, job_id, identifier, spend):
             log.info(
                 "job %s/%s parked until the quota reset: %s",
                 run_id,
@@ -78,6 +79,7 @@ def process_job(
             route=resolution.route,
             units=resolution.units,
             duration=duration,
+            metrics=api_call_counts(spend),
         )
         details = {"channel_id": channel.channel_id, "route": resolution.route}
     else:
@@ -88,6 +90,7 @@ def process_job(
             error=failure.as_record(),
             units=spend.units,
             duration=duration,
+            metrics=api_call_counts(spend),
         )
         details = {"error_code": failure.code, "error": failure.message}
     status = JobStatus.DONE if failure is None else JobStatus.FAILED

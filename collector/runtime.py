@@ -22,7 +22,6 @@ from .collect import ChannelCollector
 from .config import Settings, get_settings
 from .httpclient import HttpClient
 from .keys import Keys
-from .metrics import ApiCallMetrics
 from .ratelimit import RateLimiter
 from .resolver import Resolver
 from .snapshots import Snapshots
@@ -134,7 +133,6 @@ def build_runtime(settings: Settings, concurrency: int | None = None) -> Runtime
             if settings.youtube_max_rps > 0
             else None
         ),
-        metrics=ApiCallMetrics(client, keys),
     )
     store = make_store(settings, client)
     cache = make_cache(settings, client)

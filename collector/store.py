@@ -17,7 +17,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -137,22 +137,28 @@ return {'taken_over', attempts}
 """
 )
 
-# ARGV: member, to, now, ttl, job_prefix, run_events_maxlen, events_maxlen, field, value, ...
+# ARGV: member, to, now, ttl, job_prefix, run_events_maxlen, events_maxlen, n,
+#       n pairs (metric, amount), then field, value, ...
+# The metric amounts (the job's API calls) are added even when the job was already terminal:
+# a duplicate delivery's calls were made all the same.
 _FINISH_SCRIPT_LUA = (
     _FINISH_LUA
     + """
+local counts_end = 8 + 2 * tonumber(ARGV[8])
+for i = 9, counts_end, 2 do redis.call('HINCRBY', KEYS[11], ARGV[i], ARGV[i + 1]) end
 local fields = {}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = counts_end + 1, #ARGV do fields[#fields + 1] = ARGV[i] end
 return finish(KEYS, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], fields, {ARGV[6], ARGV[7]})
 """
 )
 
-# KEYS: job, run, leases, z_pending, z_processing, parked, run events, events.
+# KEYS: job, run, leases, z_pending, z_processing, parked, run events, events, metrics.
 # ARGV: lease member, parked member, release time, units spent, parked_until (ISO 8601),
-#       run_events_maxlen, events_maxlen, now.
+#       run_events_maxlen, events_maxlen, now, then (metric, amount) pairs: the job's API calls.
 # PROCESSING -> PENDING, out of the leases and into the parked set. The attempt is given back:
 # it was cut short by quota, not by a dying worker. Its units count in the run's total.
 _PARK_LUA = """
+for i = 9, #ARGV, 2 do redis.call('HINCRBY', KEYS[9], ARGV[i], ARGV[i + 1]) end
 if redis.call('HGET', KEYS[1], 'status') ~= 'PROCESSING' then return 0 end
 local job_id = redis.call('HGET', KEYS[1], 'job_id')
 local event = {'type', 'job.parked', 'run_id', redis.call('HGET', KEYS[1], 'run_id'),
@@ -406,10 +412,12 @@ class Store:
         route: str | None = None,
         units: int = 0,
         duration: float | None = None,
+        metrics: Mapping[str, int] | None = None,
     ) -> FinishOutcome:
         """Record a terminal status; a job already terminal is left as it is.
 
-        ``duration`` is the seconds this attempt worked on the job, for the duration metric.
+        ``duration`` is the seconds this attempt worked on the job, for the duration metric;
+        ``metrics`` are amounts to add to other metrics fields (the job's API calls).
         """
         if not status.is_terminal:
             raise ValueError(f"finish_job needs DONE or FAILED, not {status}")
@@ -433,6 +441,8 @@ class Store:
                 self.run_ttl_seconds,
                 self.keys.job_pattern(run_id),
                 *self.event_limits,
+                len(metrics or ()),
+                *_pairs(metrics),
                 *fields,
             ],
         )
@@ -453,7 +463,14 @@ class Store:
         self.redis.zrem(self.keys.leases(), f"{run_id}:{job_id}")
 
     def park_job(
-        self, run_id: str, job_id: str, identifier: str, *, release_at: float, units: int
+        self,
+        run_id: str,
+        job_id: str,
+        identifier: str,
+        *,
+        release_at: float,
+        units: int,
+        metrics: Mapping[str, int] | None = None,
     ) -> bool:
         """Put a PROCESSING job back to PENDING until ``release_at`` (a Unix time).
 
@@ -472,6 +489,7 @@ class Store:
                 self.keys.parked_jobs(),
                 self.keys.run_events(run_id),
                 self.keys.events(),
+                self.keys.metrics(),
             ],
             args=[
                 f"{run_id}:{job_id}",
@@ -481,6 +499,7 @@ class Store:
                 until.replace("+00:00", "Z"),
                 *self.event_limits,
                 utc_now(),
+                *_pairs(metrics),
             ],
         )
         return bool(parked)
@@ -569,6 +588,11 @@ class Store:
             jobs.extend(page)
             if len(page) < page_size:
                 return jobs
+
+
+def _pairs(metrics: Mapping[str, int] | None) -> list[str | int]:
+    """Metric amounts as script arguments: field, amount, field, amount, ..."""
+    return [item for pair in (metrics or {}).items() for item in pair]
 
 
 def _request_digest(identifiers: Sequence[str], options: RunOptions) -> str:

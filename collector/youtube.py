@@ -22,14 +22,14 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .apikeys import ApiKey, KeyPool, Lease, Quota
+from .apikeys import ApiKey, KeyPool, Lease
 from .errors import ApiForbidden, ApiRequestRejected, ResourceNotFound, UpstreamError
 from .httpclient import HttpClient, HttpError, HttpTimeout, Response
-from .metrics import ApiCallMetrics
 from .ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -74,20 +74,31 @@ METHOD_PATHS = {
 
 @dataclass
 class Spend:
-    """Quota units and calls one piece of work has spent; one per job, never shared."""
+    """Quota units and calls one piece of work has spent; one per job, never shared.
+
+    It also tallies every call's outcome, and the units charged to each key, for the API-call
+    metrics: they are written with the job's outcome, not in a Redis round trip of their own.
+    """
 
     units: int = 0
     calls: int = 0
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, outcome)
+    units_by_key: Counter[str] = field(default_factory=Counter)  # key fingerprint -> units
 
-    def add(self, method: str, units: int | None = None) -> None:
-        """Count one charged call of ``method`` (its units, if not those of the cost table)."""
-        self.units += Quota().cost(method) if units is None else units
-        self.calls += 1
+    def record(self, lease: Lease, outcome: str, *, charged: bool = False) -> None:
+        """Note one call's outcome, and its leased units if the API charged it."""
+        self.outcomes[lease.method, outcome] += 1
+        if charged:
+            self.units += lease.units
+            self.calls += 1
+            self.units_by_key[lease.key.fingerprint] += lease.units
 
     def absorb(self, other: Spend) -> None:
         """Add what a helper thread spent on this job's behalf."""
         self.units += other.units
         self.calls += other.calls
+        self.outcomes.update(other.outcomes)
+        self.units_by_key.update(other.units_by_key)
 
 
 @dataclass(frozen=True)
@@ -148,14 +159,12 @@ class YouTubeClient:
         *,
         retry: RetryPolicy | None = None,
         rate_limiter: RateLimiter | None = None,
-        metrics: ApiCallMetrics | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.key_pool = key_pool
         self.http = http
         self.retry = retry or RetryPolicy()
         self.rate_limiter = rate_limiter
-        self.metrics = metrics
 
     def list_channels(self, spend: Spend, **filters: str) -> list[dict[str, Any]]:
         """channels.list with one filter (id=, forHandle= or forUsername=); its items."""
@@ -227,36 +236,34 @@ class YouTubeClient:
         try:
             response = self._send(method, params, lease.key)
         except _TransientFailure as failure:
-            self._count(lease, failure.outcome)
+            spend.record(lease, failure.outcome)
             self.key_pool.refund(lease)
             raise
         body = _json_or_none(response)
         status, reason = response.status_code, error_reason(body)
         described = f"{method} answered HTTP {status}" + (f" ({reason})" if reason else "")
         if status == 200 and isinstance(body, dict):
-            spend.add(lease.method, lease.units)
-            self._count(lease, "ok", lease.units)
+            spend.record(lease, "ok", charged=True)
             return body
         if 400 <= status < 500 and not _is_transient(status, reason):
             if reason in QUOTA_REASONS:
-                self._count(lease, "quota_exceeded")
+                spend.record(lease, "quota_exceeded")
                 self.key_pool.refund(lease)
                 self.key_pool.mark_exhausted(lease)
                 raise _KeyCannotServe
             if reason in UNUSABLE_KEY_REASONS:
-                self._count(lease, "key_unusable")
+                spend.record(lease, "key_unusable")
                 self.key_pool.refund(lease)
                 self.key_pool.mark_unusable(lease.key, reason or "unusable")
                 raise _KeyCannotServe
             # The API charges a request it rejects for what it asks.
-            spend.add(lease.method, lease.units)
-            self._count(lease, "rejected", lease.units)
+            spend.record(lease, "rejected", charged=True)
             raise _rejection(described, status, reason)
         self.key_pool.refund(lease)
         if status == 200:
-            self._count(lease, "malformed")
+            spend.record(lease, "malformed")
             raise _TransientFailure(f"{method} answered with a malformed body")
-        self._count(lease, "transient")
+        spend.record(lease, "transient")
         raise _TransientFailure(described, _retry_after(response))
 
     def _send(self, method: str, params: dict[str, str], key: ApiKey) -> Response:
@@ -267,10 +274,6 @@ class YouTubeClient:
             raise _TransientFailure(f"{method} timed out", outcome="timeout") from None
         except HttpError as exc:
             raise _TransientFailure(f"{method} failed: {exc}", outcome="network_error") from None
-
-    def _count(self, lease: Lease, outcome: str, units: int = 0) -> None:
-        if self.metrics is not None:
-            self.metrics.record(lease.method, outcome, lease.key.fingerprint, units)
 
 
 def _is_transient(status: int, reason: str | None) -> bool:

@@ -15,6 +15,7 @@ from collector.keys import Keys
 from collector.models import JobStatus
 from collector.parking import ParkedJobs, park
 from collector.store import Store
+from collector.youtube import Spend
 from tests.test_store import make_store
 
 KEYS = Keys("t:")
@@ -42,7 +43,7 @@ def test_a_parked_job_is_pending_again_with_its_attempt_given_back(
     store.write_run("r1", ["@a", "@b"])
     store.start_job("r1", "0")
 
-    assert park(store, "r1", "0", "@a", units=2)
+    assert park(store, "r1", "0", "@a", Spend(units=2))
 
     job, run = store.get_job("r1", "0"), store.get_run("r1")
     assert job is not None and run is not None
@@ -59,10 +60,10 @@ def test_a_parked_job_is_pending_again_with_its_attempt_given_back(
 
 def test_only_a_processing_job_can_be_parked(store: Store) -> None:
     store.write_run("r1", ["@a"])
-    assert not park(store, "r1", "0", "@a", units=0)  # PENDING
+    assert not park(store, "r1", "0", "@a", Spend())  # PENDING
     store.start_job("r1", "0")
     store.finish_job("r1", "0", JobStatus.DONE, channel_id="UC1", data={}, units=1)
-    assert not park(store, "r1", "0", "@a", units=0)  # DONE
+    assert not park(store, "r1", "0", "@a", Spend())  # DONE
     assert store.get_job("r1", "0").status is JobStatus.DONE  # type: ignore[union-attr]
 
 
