@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -40,6 +40,11 @@ class RecentVideo:
     category_id: str | None
     default_language: str | None
 
+    def to_dict(self) -> dict[str, Any]:
+        record = {name: getattr(self, name) for name in _VIDEO_FIELDS}
+        record["tags"] = list(self.tags)
+        return record
+
 
 @dataclass(frozen=True)
 class ChannelData:
@@ -65,7 +70,13 @@ class ChannelData:
     notes: list[str] = field(default_factory=list)  # what could not be collected, and why
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand: ``asdict`` deep-copies every value, a tenth of a millisecond of a job's CPU.
+        record = {name: getattr(self, name) for name in _CHANNEL_FIELDS}
+        record["topic_categories"] = list(self.topic_categories)
+        record["notes"] = list(self.notes)
+        if self.recent_videos is not None:
+            record["recent_videos"] = [video.to_dict() for video in self.recent_videos]
+        return record
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> ChannelData:
@@ -76,6 +87,10 @@ class ChannelData:
                 "recent_videos": None if videos is None else [RecentVideo(**v) for v in videos],
             }
         )
+
+
+_VIDEO_FIELDS = tuple(f.name for f in fields(RecentVideo))
+_CHANNEL_FIELDS = tuple(f.name for f in fields(ChannelData))
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,7 @@ class Snapshots:
 
     def add(self, pipe: redis.client.Pipeline, channel: ChannelData) -> None:
         """Queue, on ``pipe``, the snapshot of ``channel`` and the trimming of its history."""
-        record = channel.to_dict()
-        snapshot = {name: record[name] for name in SNAPSHOT_FIELDS}
+        snapshot = {name: getattr(channel, name) for name in SNAPSHOT_FIELDS}
         key = self._keys.channel_snapshots(channel.channel_id)
         member = json.dumps(snapshot, ensure_ascii=False, sort_keys=True)
         pipe.zadd(key, {member: _epoch(channel.fetched_at)})
