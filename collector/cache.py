@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import cast
 
 import redis
+from redis.client import Pipeline
 
 from .identifiers import Identifier, IdentifierKind
 from .keys import Keys
@@ -94,9 +95,17 @@ class Cache:
         return cast(str | None, self.redis.get(self.keys.resolution(identifier.cache_key)))
 
     def remember(
-        self, identifier: Identifier, channel: ChannelData, *, low_confidence: bool = False
+        self,
+        identifier: Identifier,
+        channel: ChannelData,
+        *,
+        low_confidence: bool = False,
+        pipe: Pipeline | None = None,
     ) -> None:
-        """Keep what ``identifier`` resolved to, unless ``store`` has already kept it."""
+        """Keep what ``identifier`` resolved to, unless ``store`` has already kept it.
+
+        With ``pipe``, this and the other writes below are queued on it rather than sent.
+        """
         if identifier.kind is IdentifierKind.CHANNEL_ID or self.resolution_ttl <= 0:
             return
         alias = _alias(channel.handle)
@@ -112,12 +121,12 @@ class Cache:
             return
         key = self.keys.resolution(identifier.cache_key)
         value = f"{channel.channel_id} low" if low_confidence else channel.channel_id
-        self.redis.set(key, value, ex=self.resolution_ttl)
+        self._writer(pipe).set(key, value, ex=self.resolution_ttl)
 
-    def remember_not_found(self, identifier: Identifier) -> None:
+    def remember_not_found(self, identifier: Identifier, pipe: Pipeline | None = None) -> None:
         if self.not_found_ttl > 0:
             key = self.keys.resolution(identifier.cache_key)
-            self.redis.set(key, NOT_FOUND, ex=self.not_found_ttl)
+            self._writer(pipe).set(key, NOT_FOUND, ex=self.not_found_ttl)
 
     # -- channel data ------------------------------------------------------------------
 
@@ -135,25 +144,35 @@ class Cache:
                 self.redis.delete(self.keys.channel_data(channel_id, self.recent_videos))
         return CachedChannel(not_found=bool(not_found), claimed_by=claimed_by)
 
-    def store(self, channels: Iterable[ChannelData], not_found: Iterable[str] = ()) -> None:
+    def store(
+        self,
+        channels: Iterable[ChannelData],
+        not_found: Iterable[str] = (),
+        pipe: Pipeline | None = None,
+    ) -> None:
         """Keep fetched channels (data, snapshot, handle -> id) and ids the API does not know."""
-        pipe = self.redis.pipeline(transaction=False)
+        queue = pipe if pipe is not None else self.redis.pipeline(transaction=False)
         for channel in channels:
             if self.data_max_age > 0:
                 record = json.dumps(channel.to_dict(), ensure_ascii=False)
                 key = self.keys.channel_data(channel.channel_id, self.recent_videos)
-                pipe.set(key, record, ex=self.data_max_age)
-            self.snapshots.add(pipe, channel)
+                queue.set(key, record, ex=self.data_max_age)
+            self.snapshots.add(queue, channel)
             # The channel's own answer names its handle (or legacy custom URL): a later
             # input of that name resolves without a call.
             alias = _alias(channel.handle)
             if alias is not None and self.resolution_ttl > 0:
                 key = self.keys.resolution(alias.cache_key)
-                pipe.set(key, channel.channel_id, ex=self.resolution_ttl)
+                queue.set(key, channel.channel_id, ex=self.resolution_ttl)
         if self.not_found_ttl > 0:
             for channel_id in not_found:
-                pipe.set(self._not_found_key(channel_id), NOT_FOUND, ex=self.not_found_ttl)
-        pipe.execute()
+                queue.set(self._not_found_key(channel_id), NOT_FOUND, ex=self.not_found_ttl)
+        if pipe is None:
+            queue.execute()
+
+    def _writer(self, pipe: Pipeline | None) -> redis.Redis | Pipeline:
+        # Not ``pipe or self.redis``: an empty pipeline is falsy.
+        return self.redis if pipe is None else pipe
 
     def _not_found_key(self, channel_id: str) -> str:
         return self.keys.resolution(Identifier(IdentifierKind.CHANNEL_ID, channel_id).cache_key)

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from redis.client import Pipeline
+
 from .cache import CLAIM_SECONDS, Cache
 from .channels import parse_channel
 from .errors import CollectorError, InvalidIdentifier, NotFound
@@ -82,8 +84,14 @@ class ChannelCollector:
                 return _data_or_raise(self.fetch([channel_id], spend)[channel_id]), False
             time.sleep(WAIT_POLL_SECONDS)
 
-    def from_item(self, item: dict[str, Any], spend: Spend) -> ChannelData:
-        """A channel that a lookup (forHandle, forUsername) answered with, completed."""
+    def from_item(
+        self, item: dict[str, Any], spend: Spend, writes: Pipeline | None = None
+    ) -> ChannelData:
+        """A channel that a lookup (forHandle, forUsername) answered with, completed.
+
+        Its cache writes may wait on ``writes``, to go with the job's outcome: no job waits
+        on a channel looked up this way, as one may on a claimed one.
+        """
         channel = parse_channel(item, fetched_at=utc_now())
         if self.uploads.limit > 0:
             cached = self.cache.channel(channel.channel_id)
@@ -91,7 +99,7 @@ class ChannelCollector:
                 return cached.data
         outcome = self.uploads.add_to([channel], spend)[channel.channel_id]
         if isinstance(outcome, ChannelData):
-            self.cache.store([outcome])
+            self.cache.store([outcome], pipe=writes)
         return _data_or_raise(outcome)
 
     def fetch(

@@ -46,10 +46,14 @@ def process_job(
 
     began = time.monotonic()
     spend = Spend()
+    writes = store.pipeline()  # the job's cache writes, sent with its outcome
     failure: CollectorError | None = None
     try:
-        resolution = resolver.resolve(identifier, spend, run_id=run_id, job_id=job_id)
+        resolution = resolver.resolve(
+            identifier, spend, run_id=run_id, job_id=job_id, writes=writes
+        )
     except QuotaExhausted as error:
+        writes.execute()
         if park_on_quota and parking.park(store, run_id, job_id, identifier, spend):
             log.info(
                 "job %s/%s parked until the quota reset: %s",
@@ -80,6 +84,7 @@ def process_job(
             units=resolution.units,
             duration=duration,
             metrics=api_call_counts(spend),
+            writes=writes,
         )
         details = {"channel_id": channel.channel_id, "route": resolution.route}
     else:
@@ -91,6 +96,7 @@ def process_job(
             units=spend.units,
             duration=duration,
             metrics=api_call_counts(spend),
+            writes=writes,
         )
         details = {"error_code": failure.code, "error": failure.message}
     status = JobStatus.DONE if failure is None else JobStatus.FAILED

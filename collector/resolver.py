@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from redis.client import Pipeline
+
 from .cache import NOT_FOUND, Cache
 from .collect import Asker, ChannelCollector
 from .errors import NotFound
@@ -51,13 +53,18 @@ class Resolver:
         spend: Spend | None = None,
         run_id: str | None = None,
         job_id: str | None = None,
+        writes: Pipeline | None = None,
     ) -> Resolution:
-        """Raises a CollectorError (InvalidIdentifier, NotFound, ...) when it cannot."""
+        """Raises a CollectorError (InvalidIdentifier, NotFound, ...) when it cannot.
+
+        Cache writes that nothing waits for are queued on ``writes``, if given, for the
+        caller to send with the job's outcome (one round trip, not one more).
+        """
         spend = spend if spend is not None else Spend()
         identifier = parse_identifier(text)
         asker = Asker.job(run_id, job_id) if run_id and job_id else Asker.anonymous()
         steps: list[str] = []
-        channel, confidence = self._resolve(identifier, _Job(spend, asker, steps))
+        channel, confidence = self._resolve(identifier, _Job(spend, asker, steps, writes))
         return Resolution(channel, "+".join(steps), spend.units, confidence)
 
     def _resolve(self, identifier: Identifier, job: _Job) -> tuple[ChannelData, str]:
@@ -73,9 +80,9 @@ class Resolver:
         try:
             channel, confidence = self._look_up(identifier, job)
         except NotFound:
-            self.cache.remember_not_found(identifier)
+            self.cache.remember_not_found(identifier, job.writes)
             raise
-        self.cache.remember(identifier, channel, low_confidence=confidence == LOW)
+        self.cache.remember(identifier, channel, low_confidence=confidence == LOW, pipe=job.writes)
         return channel, confidence
 
     def _look_up(self, identifier: Identifier, job: _Job) -> tuple[ChannelData, str]:
@@ -93,7 +100,7 @@ class Resolver:
                 return self._by_id(self._video_channel(identifier, job), job), HIGH
         if item is None:
             raise _not_found(identifier)
-        return self.collector.from_item(item, job.spend), HIGH
+        return self.collector.from_item(item, job.spend, job.writes), HIGH
 
     def _custom_url(self, identifier: Identifier, job: _Job) -> tuple[ChannelData, str]:
         name = identifier.value
@@ -105,7 +112,7 @@ class Resolver:
         if _may_be_handle(name):
             item = self._lookup(job, forHandle="@" + name)
             if item is not None:
-                return self.collector.from_item(item, job.spend), HIGH
+                return self.collector.from_item(item, job.spend, job.writes), HIGH
         if self.search:
             return self._search(identifier, job), LOW
         raise _not_found(identifier)
@@ -122,7 +129,7 @@ class Resolver:
         matches = [item for item in items if _custom_url(item).casefold() in wanted]
         if len(matches) != 1:
             raise _not_found(identifier)
-        return self.collector.from_item(matches[0], job.spend)
+        return self.collector.from_item(matches[0], job.spend, job.writes)
 
     def _video_channel(self, identifier: Identifier, job: _Job) -> str:
         job.steps.append("videos.list")
@@ -148,11 +155,13 @@ class Resolver:
 
 @dataclass(frozen=True)
 class _Job:
-    """What one resolution carries along: its spend, who asks, the steps it took."""
+    """What one resolution carries along: its spend, who asks, the steps it took, and where
+    its cache writes wait (None: sent at once)."""
 
     spend: Spend
     asker: Asker
     steps: list[str]
+    writes: Pipeline | None = None
 
 
 def _may_be_handle(name: str) -> bool:

@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 import redis
+from redis.client import Pipeline
 
 from .errors import WorkerLost
 from .keys import Keys
@@ -265,12 +266,18 @@ class Store:
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
         self.event_limits = [run_events_maxlen, events_maxlen]
+        # What a job's last start records should its worker have died on every attempt.
+        self._worker_lost_record = json.dumps(self.worker_lost_error().as_record())
         self._start = client.register_script(_START_LUA)
         self._finish = client.register_script(_FINISH_SCRIPT_LUA)
         self._claim_expired = client.register_script(_CLAIM_EXPIRED_LUA)
         self._park = client.register_script(_PARK_LUA)
 
     # -- writing ------------------------------------------------------------------------
+
+    def pipeline(self) -> Pipeline:
+        """Commands to send later in one round trip, such as with ``finish_job``."""
+        return self.redis.pipeline(transaction=False)
 
     def write_run(
         self,
@@ -384,7 +391,6 @@ class Store:
 
     def start_job(self, run_id: str, job_id: str) -> JobStart:
         """Move a job to PROCESSING (or take it over from a dead worker)."""
-        error = self.worker_lost_error()
         outcome, attempts = self._start(
             keys=self._transition_keys(run_id, job_id),
             args=[
@@ -394,7 +400,7 @@ class Store:
                 self.keys.job_pattern(run_id),
                 time.time() + self.lease_seconds,
                 self.max_attempts,
-                json.dumps(error.as_record()),
+                self._worker_lost_record,
                 *self.event_limits,
             ],
         )
@@ -413,11 +419,14 @@ class Store:
         units: int = 0,
         duration: float | None = None,
         metrics: Mapping[str, int] | None = None,
+        writes: Pipeline | None = None,
     ) -> FinishOutcome:
         """Record a terminal status; a job already terminal is left as it is.
 
         ``duration`` is the seconds this attempt worked on the job, for the duration metric;
-        ``metrics`` are amounts to add to other metrics fields (the job's API calls).
+        ``metrics`` are amounts to add to other metrics fields (the job's API calls);
+        ``writes``, commands the job queued (its cache writes), are sent first, in the same
+        round trip.
         """
         if not status.is_terminal:
             raise ValueError(f"finish_job needs DONE or FAILED, not {status}")
@@ -432,20 +441,25 @@ class Store:
             fields += ["route", route]
         if duration is not None:
             fields += ["duration", f"{duration:.6f}"]
-        result = self._finish(
-            keys=self._transition_keys(run_id, job_id),
-            args=[
-                f"{run_id}:{job_id}",
-                str(status),
-                utc_now(),
-                self.run_ttl_seconds,
-                self.keys.job_pattern(run_id),
-                *self.event_limits,
-                len(metrics or ()),
-                *_pairs(metrics),
-                *fields,
-            ],
-        )
+        keys = self._transition_keys(run_id, job_id)
+        args = [
+            f"{run_id}:{job_id}",
+            str(status),
+            utc_now(),
+            self.run_ttl_seconds,
+            self.keys.job_pattern(run_id),
+            *self.event_limits,
+            len(metrics or ()),
+            *_pairs(metrics),
+            *fields,
+        ]
+        if writes is not None and len(writes) > 0:
+            # EVAL with the script's text, not EVALSHA: a pipeline would first ask Redis
+            # whether it knows the script, a round trip of its own.
+            writes.eval(_FINISH_SCRIPT_LUA, len(keys), *keys, *args)
+            result = writes.execute()[-1]
+        else:
+            result = self._finish(keys=keys, args=args)
         return [FinishOutcome.IGNORED, FinishOutcome.FINISHED, FinishOutcome.COMPLETED_RUN][
             int(result)
         ]

@@ -261,3 +261,23 @@ def test_caches_turned_off_cost_every_call_again(youtube, make_runtime) -> None:
         with pytest.raises(NotFound):
             resolver.resolve("@nobody")
     assert youtube.calls() == 4
+
+
+def test_queued_cache_writes_wait_for_the_caller(youtube, make_runtime, redis_client) -> None:
+    youtube.add_channel(CHANNEL, handle="GoogleDevelopers")
+    runtime = make_runtime()
+    writes = runtime.store.pipeline()
+    runtime.resolver.resolve("@GoogleDevelopers", writes=writes)
+    with pytest.raises(NotFound):
+        runtime.resolver.resolve("@nobody", writes=writes)
+    keys = Keys(runtime.settings.key_prefix)
+    cached = [keys.resolution("handle:googledevelopers"), keys.channel_data(CHANNEL, 0),
+              keys.channel_snapshots(CHANNEL), keys.resolution("handle:nobody")]  # fmt: skip
+    assert redis_client.exists(*cached) == 0
+    writes.execute()
+    assert redis_client.exists(*cached) == len(cached)
+
+    assert runtime.resolver.resolve("@googledevelopers").route == "resolution-cache+data-cache"
+    with pytest.raises(NotFound):
+        runtime.resolver.resolve("@NoBody")
+    assert youtube.calls() == 2
