@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -90,9 +90,20 @@ class Cache:
 
     # -- resolutions -------------------------------------------------------------------
 
-    def resolved(self, identifier: Identifier) -> str | None:
-        """The cached ``channel id[ low]`` (or NOT_FOUND) for ``identifier``; None if none."""
-        return cast(str | None, self.redis.get(self.keys.resolution(identifier.cache_key)))
+    def resolution_key(self, identifier: Identifier) -> str:
+        return self.keys.resolution(identifier.cache_key)
+
+    def resolved(
+        self, identifier: Identifier, prefetched: Mapping[str, str | None] | None = None
+    ) -> str | None:
+        """The cached ``channel id[ low]`` (or NOT_FOUND) for ``identifier``; None if none.
+
+        ``prefetched`` holds values already read (with the job's start), by key.
+        """
+        key = self.resolution_key(identifier)
+        if prefetched is not None and key in prefetched:
+            return prefetched[key]
+        return cast(str | None, self.redis.get(key))
 
     def remember(
         self,
@@ -119,13 +130,13 @@ class Cache:
             and self.resolution_ttl >= self.data_max_age
         ):
             return
-        key = self.keys.resolution(identifier.cache_key)
+        key = self.resolution_key(identifier)
         value = f"{channel.channel_id} low" if low_confidence else channel.channel_id
         self._writer(pipe).set(key, value, ex=self.resolution_ttl)
 
     def remember_not_found(self, identifier: Identifier, pipe: Pipeline | None = None) -> None:
         if self.not_found_ttl > 0:
-            key = self.keys.resolution(identifier.cache_key)
+            key = self.resolution_key(identifier)
             self._writer(pipe).set(key, NOT_FOUND, ex=self.not_found_ttl)
 
     # -- channel data ------------------------------------------------------------------
@@ -162,7 +173,7 @@ class Cache:
             # input of that name resolves without a call.
             alias = _alias(channel.handle)
             if alias is not None and self.resolution_ttl > 0:
-                key = self.keys.resolution(alias.cache_key)
+                key = self.resolution_key(alias)
                 queue.set(key, channel.channel_id, ex=self.resolution_ttl)
         if self.not_found_ttl > 0:
             for channel_id in not_found:
@@ -175,7 +186,7 @@ class Cache:
         return self.redis if pipe is None else pipe
 
     def _not_found_key(self, channel_id: str) -> str:
-        return self.keys.resolution(Identifier(IdentifierKind.CHANNEL_ID, channel_id).cache_key)
+        return self.resolution_key(Identifier(IdentifierKind.CHANNEL_ID, channel_id))
 
     # -- claims ------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ def process_job(
     With ``park_on_quota``, a job that meets quota_exhausted waits for the reset instead.
     """
     context = {"run_id": run_id, "job_id": job_id, "input": clip_input(identifier)}
-    start = store.start_job(run_id, job_id)
+    start = store.start_job(run_id, job_id, prefetch=resolver.prefetch_keys(identifier))
     if not start.outcome.should_process:
         log.info(
             "job %s/%s not processed: %s",
@@ -50,7 +50,12 @@ def process_job(
     failure: CollectorError | None = None
     try:
         resolution = resolver.resolve(
-            identifier, spend, run_id=run_id, job_id=job_id, writes=writes
+            identifier,
+            spend,
+            run_id=run_id,
+            job_id=job_id,
+            writes=writes,
+            prefetched=start.prefetched,
         )
     except QuotaExhausted as error:
         writes.execute()

@@ -7,6 +7,7 @@ A job's ``route`` is the steps it took, joined with "+": API calls such as
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from redis.client import Pipeline
 
 from .cache import NOT_FOUND, Cache
 from .collect import Asker, ChannelCollector
-from .errors import NotFound
+from .errors import InvalidIdentifier, NotFound
 from .identifiers import Identifier, IdentifierKind, parse_identifier
 from .models import ChannelData
 from .webpage import ChannelPages
@@ -54,23 +55,36 @@ class Resolver:
         run_id: str | None = None,
         job_id: str | None = None,
         writes: Pipeline | None = None,
+        prefetched: Mapping[str, str | None] | None = None,
     ) -> Resolution:
         """Raises a CollectorError (InvalidIdentifier, NotFound, ...) when it cannot.
 
         Cache writes that nothing waits for are queued on ``writes``, if given, for the
-        caller to send with the job's outcome (one round trip, not one more).
+        caller to send with the job's outcome (one round trip, not one more); ``prefetched``
+        holds what the caller read of ``prefetch_keys(text)``.
         """
         spend = spend if spend is not None else Spend()
         identifier = parse_identifier(text)
         asker = Asker.job(run_id, job_id) if run_id and job_id else Asker.anonymous()
         steps: list[str] = []
-        channel, confidence = self._resolve(identifier, _Job(spend, asker, steps, writes))
+        job = _Job(spend, asker, steps, writes, prefetched)
+        channel, confidence = self._resolve(identifier, job)
         return Resolution(channel, "+".join(steps), spend.units, confidence)
+
+    def prefetch_keys(self, text: str) -> list[str]:
+        """The cache keys that resolving ``text`` reads first, for a caller to read early."""
+        try:
+            identifier = parse_identifier(text)
+        except InvalidIdentifier:
+            return []
+        if identifier.kind is IdentifierKind.CHANNEL_ID:
+            return []  # its data is read with its claim, see ChannelCollector.by_id
+        return [self.cache.resolution_key(identifier)]
 
     def _resolve(self, identifier: Identifier, job: _Job) -> tuple[ChannelData, str]:
         if identifier.kind is IdentifierKind.CHANNEL_ID:
             return self._by_id(identifier.value, job), HIGH
-        cached = self.cache.resolved(identifier)
+        cached = self.cache.resolved(identifier, job.prefetched)
         if cached is not None:
             job.steps.append("resolution-cache")
             if cached == NOT_FOUND:
@@ -155,13 +169,14 @@ class Resolver:
 
 @dataclass(frozen=True)
 class _Job:
-    """What one resolution carries along: its spend, who asks, the steps it took, and where
-    its cache writes wait (None: sent at once)."""
+    """What one resolution carries along: its spend, who asks, the steps it took, where its
+    cache writes wait (None: sent at once), and the cache values its caller read early."""
 
     spend: Spend
     asker: Asker
     steps: list[str]
     writes: Pipeline | None = None
+    prefetched: Mapping[str, str | None] | None = None
 
 
 def _may_be_handle(name: str) -> bool:

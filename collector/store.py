@@ -18,7 +18,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, cast
@@ -203,6 +203,7 @@ class StartOutcome(StrEnum):
 class JobStart:
     outcome: StartOutcome
     attempts: int
+    prefetched: Mapping[str, str | None] = field(default_factory=dict)  # key -> value or None
 
 
 class FinishOutcome(StrEnum):
@@ -389,22 +390,34 @@ class Store:
             f"the job's worker died on each of {self.max_attempts} attempts; not retried again"
         )
 
-    def start_job(self, run_id: str, job_id: str) -> JobStart:
-        """Move a job to PROCESSING (or take it over from a dead worker)."""
-        outcome, attempts = self._start(
-            keys=self._transition_keys(run_id, job_id),
-            args=[
-                f"{run_id}:{job_id}",
-                utc_now(),
-                self.run_ttl_seconds,
-                self.keys.job_pattern(run_id),
-                time.time() + self.lease_seconds,
-                self.max_attempts,
-                self._worker_lost_record,
-                *self.event_limits,
-            ],
+    def start_job(self, run_id: str, job_id: str, *, prefetch: Sequence[str] = ()) -> JobStart:
+        """Move a job to PROCESSING (or take it over from a dead worker).
+
+        The string values of the ``prefetch`` keys (the job's first cache reads) are read in
+        the same round trip.
+        """
+        keys = self._transition_keys(run_id, job_id)
+        args = [
+            f"{run_id}:{job_id}",
+            utc_now(),
+            self.run_ttl_seconds,
+            self.keys.job_pattern(run_id),
+            time.time() + self.lease_seconds,
+            self.max_attempts,
+            self._worker_lost_record,
+            *self.event_limits,
+        ]
+        if not prefetch:
+            outcome, attempts = self._start(keys=keys, args=args)
+            return JobStart(StartOutcome(outcome), int(attempts))
+        pipe = self.pipeline()
+        pipe.eval(_START_LUA, len(keys), *keys, *args)  # EVAL: see finish_job
+        for key in prefetch:
+            pipe.get(key)
+        (outcome, attempts), *values = pipe.execute()
+        return JobStart(
+            StartOutcome(outcome), int(attempts), dict(zip(prefetch, values, strict=True))
         )
-        return JobStart(StartOutcome(outcome), int(attempts))
 
     def finish_job(
         self,

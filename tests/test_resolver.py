@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from collector.cache import NOT_FOUND
 from collector.config import Settings
 from collector.errors import NotFound, QuotaExhausted
 from collector.keys import Keys
@@ -281,3 +282,18 @@ def test_queued_cache_writes_wait_for_the_caller(youtube, make_runtime, redis_cl
     with pytest.raises(NotFound):
         runtime.resolver.resolve("@NoBody")
     assert youtube.calls() == 2
+
+
+def test_a_resolution_read_early_is_not_read_again(youtube, make_runtime, redis_client) -> None:
+    youtube.add_channel(CHANNEL, handle="GoogleDevelopers")
+    resolver = make_runtime().resolver
+    resolver.resolve("@GoogleDevelopers")  # cached: the handle now resolves without a call
+    (key,) = resolver.prefetch_keys("@googledevelopers")
+
+    # What the caller read stands, even against what Redis holds now.
+    with pytest.raises(NotFound):
+        resolver.resolve("@googledevelopers", prefetched={key: NOT_FOUND})
+    assert resolver.resolve("@googledevelopers", prefetched={key: None}).route == (
+        "channels.list:forHandle"
+    )
+    assert resolver.prefetch_keys(CHANNEL) == resolver.prefetch_keys("not a channel!") == []

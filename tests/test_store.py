@@ -70,6 +70,24 @@ def test_jobs_move_through_processing_to_terminal_and_complete_the_run(store: St
     assert done.started_at and done.finished_at
 
 
+def test_a_job_reads_and_writes_more_keys_in_its_start_and_finish_round_trips(
+    store: Store, redis_client: redis.Redis
+) -> None:
+    store.write_run("r1", ["@a"])
+    redis_client.set("known", "UC1")
+
+    start = store.start_job("r1", "0", prefetch=["known", "unknown"])
+    writes = store.pipeline()
+    writes.set("written", "1")
+    outcome = store.finish_job("r1", "0", JobStatus.DONE, channel_id="UC1", writes=writes)
+
+    assert start.outcome is StartOutcome.STARTED
+    assert start.prefetched == {"known": "UC1", "unknown": None}
+    assert outcome is FinishOutcome.COMPLETED_RUN and redis_client.get("written") == "1"
+    job = store.get_job("r1", "0")
+    assert job is not None and (job.status, job.channel_id) == (JobStatus.DONE, "UC1")
+
+
 def test_a_terminal_job_ignores_late_and_duplicate_deliveries(store: Store) -> None:
     store.write_run("r1", ["@a", "@b"])
     store.start_job("r1", "0")
