@@ -51,6 +51,8 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         "YOUTUBE_API_KEYS": ",".join(settings.youtube_api_keys),
         "YOUTUBE_API_BASE_URL": settings.youtube_api_base_url,
         "RECENT_VIDEOS": "0",  # one API call per job, once recent uploads are collected
+        # The fake's key has a budget of its own; ours must not stop a long run at 10,000.
+        "YOUTUBE_DAILY_QUOTA": str(10**9),
         "PYTHONPATH": str(ROOT),  # so that ``-A bench._bare_app`` imports
     }
 
