@@ -397,7 +397,7 @@ class Store:
         the same round trip.
         """
         keys = self._transition_keys(run_id, job_id)
-        args = [
+        args: list[str | int | float] = [
             f"{run_id}:{job_id}",
             utc_now(),
             self.run_ttl_seconds,
