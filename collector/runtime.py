@@ -110,7 +110,6 @@ def build_runtime(settings: Settings, concurrency: int | None = None) -> Runtime
     """This process's objects, their pools sized for ``concurrency`` jobs at once."""
     size = connections_for(concurrency or settings.worker_concurrency)
     client = redis_client(settings, max_connections=size)
-    keys = Keys(settings.key_prefix)
     http = HttpClient(
         connect_timeout=settings.http_connect_timeout,
         read_timeout=settings.http_read_timeout,
