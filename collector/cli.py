@@ -211,13 +211,11 @@ def _number(value: int | None) -> str:
 
 
 def _resolve(args: argparse.Namespace) -> int:
-    from .keys import Keys
     from .metrics import record_api_calls
     from .runtime import get_runtime
     from .youtube import Spend
 
     runtime = get_runtime()
-    keys = Keys(runtime.settings.key_prefix)
     results: list[dict[str, Any]] = []
     for text in args.identifiers:
         spend = Spend()
@@ -240,7 +238,7 @@ def _resolve(args: argparse.Namespace) -> int:
                 }
             )
         finally:
-            record_api_calls(runtime.redis, keys, spend)
+            record_api_calls(runtime.redis, runtime.store.keys, spend)
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
     else:
