@@ -107,8 +107,13 @@ def running_worker(
 
 def fill_bare_queue(settings: Settings, jobs: int) -> None:
     """Queue ``jobs`` bare tasks with arguments shaped like a collector job's."""
-    messages = TaskMessages(make_celery(settings), QUEUE, task_name=BARE_TASK)
-    jobs_list = [NewJob(str(i), "UC" + "x" * 22) for i in range(jobs)]
+    fill_baseline_queue(settings, BARE_TASK, ["UC" + "x" * 22] * jobs)
+
+
+def fill_baseline_queue(settings: Settings, task_name: str, identifiers: Sequence[str]) -> None:
+    """Queue one ``task_name`` message per identifier, with a collector job's arguments."""
+    messages = TaskMessages(make_celery(settings), QUEUE, task_name=task_name)
+    jobs_list = [NewJob(str(i), identifier) for i, identifier in enumerate(identifiers)]
     pipe = redis.Redis.from_url(BENCH_REDIS_URL).pipeline(transaction=False)
     push_task_messages(pipe, messages, "bench", jobs_list)
     pipe.execute()
