@@ -19,7 +19,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 
 from collector.client import CollectorClient
 from collector.logs import configure_handlers
@@ -41,12 +42,20 @@ from ._common import (
 WARM_UP = 200
 
 
-def log_like_a_worker(secrets: tuple[str, ...], log_format: str) -> None:
-    handler = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 - for the process
+@contextmanager
+def logging_like_a_worker(secrets: tuple[str, ...], log_format: str) -> Iterator[None]:
+    """Root logs at INFO through the worker's filter and formatter, to /dev/null."""
     root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    configure_handlers(root.handlers, secrets, log_format)
+    saved = root.handlers[:], root.level
+    with open(os.devnull, "w") as devnull:
+        root.handlers[:] = [logging.StreamHandler(devnull)]
+        root.setLevel(logging.INFO)
+        configure_handlers(root.handlers, secrets, log_format)
+        try:
+            yield
+        finally:
+            root.handlers[:], level = saved
+            root.setLevel(level)
 
 
 def cpu_ms_per_job(runtime: Runtime, fake: FakeYouTube, jobs: int, do: Callable) -> float:
@@ -80,9 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = dataclasses.replace(
             bench_settings(fake.base_url), recent_videos=0, youtube_daily_quota=10**9
         )
-        log_like_a_worker(settings.youtube_api_keys, settings.log_format)
         runtime = build_runtime(settings, concurrency=1)
-        try:
+        with (
+            closing(runtime),
+            logging_like_a_worker(settings.youtube_api_keys, settings.log_format),
+        ):
             for round_number in range(1, args.rounds + 1):
                 floor = cpu_ms_per_job(runtime, fake, args.jobs, floor_job)
                 ours = cpu_ms_per_job(runtime, fake, args.jobs, pipeline_job)
@@ -94,8 +105,6 @@ def main(argv: list[str] | None = None) -> int:
                 empty_database()
                 fake.reset()
                 fake.add_key(API_KEY, budget=10**9)
-        finally:
-            runtime.close()
     print(f"  a job's own CPU above the floor's: {spread(extra)} ms")
     empty_database()
     return 0
