@@ -25,6 +25,7 @@ from typing import Any, cast
 
 import redis
 from redis.client import Pipeline
+from redis.commands.core import Script
 
 from .errors import WorkerLost
 from .keys import Keys
@@ -394,7 +395,7 @@ class Store:
         """Move a job to PROCESSING (or take it over from a dead worker).
 
         The string values of the ``prefetch`` keys (the job's first cache reads) are read in
-        the same round trip.
+        the same round trip, before the step.
         """
         keys = self._transition_keys(run_id, job_id)
         args: list[str | int | float] = [
@@ -407,14 +408,10 @@ class Store:
             self._worker_lost_record,
             *self.event_limits,
         ]
-        if not prefetch:
-            outcome, attempts = self._start(keys=keys, args=args)
-            return JobStart(StartOutcome(outcome), int(attempts))
-        pipe = self.pipeline()
-        pipe.eval(_START_LUA, len(keys), *keys, *args)  # EVAL: see finish_job
+        reads = self.pipeline()
         for key in prefetch:
-            pipe.get(key)
-        (outcome, attempts), *values = pipe.execute()
+            reads.get(key)
+        (outcome, attempts), values = _run_after(reads, self._start, keys, args)
         return JobStart(
             StartOutcome(outcome), int(attempts), dict(zip(prefetch, values, strict=True))
         )
@@ -466,13 +463,7 @@ class Store:
             *_pairs(metrics),
             *fields,
         ]
-        if writes is not None and len(writes) > 0:
-            # EVAL with the script's text, not EVALSHA: a pipeline would first ask Redis
-            # whether it knows the script, a round trip of its own.
-            writes.eval(_FINISH_SCRIPT_LUA, len(keys), *keys, *args)
-            result = writes.execute()[-1]
-        else:
-            result = self._finish(keys=keys, args=args)
+        result, _ = _run_after(writes, self._finish, keys, args)
         return [FinishOutcome.IGNORED, FinishOutcome.FINISHED, FinishOutcome.COMPLETED_RUN][
             int(result)
         ]
@@ -615,6 +606,22 @@ class Store:
             jobs.extend(page)
             if len(page) < page_size:
                 return jobs
+
+
+def _run_after(
+    pipe: Pipeline | None, script: Script, keys: list[str], args: Sequence[Any]
+) -> tuple[Any, list[Any]]:
+    """Run ``script`` after the commands queued on ``pipe``, in one round trip.
+
+    Returns the script's reply and theirs, in order.
+    """
+    if pipe is None or len(pipe) == 0:
+        return script(keys=keys, args=args), []
+    # EVAL with the script's text, not EVALSHA: a pipeline would first ask Redis whether it
+    # knows the script, a round trip of its own.
+    pipe.eval(cast(str, script.script), len(keys), *keys, *args)
+    *replies, reply = pipe.execute()
+    return reply, replies
 
 
 def _pairs(metrics: Mapping[str, int] | None) -> list[str | int]:
