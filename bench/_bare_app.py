@@ -45,11 +45,11 @@ def floor_job(runtime: Runtime, run_id: str, job_id: str, identifier: str) -> No
     start, finish = _scripts(runtime.redis)
     job = f"bench:{run_id}:{job_id}"
     start(keys=[job])
-    settings = runtime.settings
-    reply = runtime.resolver.youtube.http.get(
-        settings.youtube_api_base_url.rstrip("/") + METHOD_PATHS["channels.list"],
+    youtube = runtime.resolver.youtube
+    reply = youtube.http.get(
+        youtube.base_url + METHOD_PATHS["channels.list"],
         params={"part": CHANNEL_PARTS, "forHandle": identifier},
-        headers={"X-Goog-Api-Key": settings.youtube_api_keys[0]},
+        headers={"X-Goog-Api-Key": runtime.settings.youtube_api_keys[0]},
     )
     finish(keys=[job], args=[reply.content])
 
